@@ -1,0 +1,195 @@
+import type { CallOptions } from './call-options.js';
+import { type ClientConfig, resolveConfig } from './config.js';
+import { Connection } from './connection.js';
+import type { Bytes, Int64 } from './encoding.js';
+import { InvalidArgumentError, RequestTooLargeError, Status } from './errors.js';
+import {
+  type CompactOptions,
+  type CompactResponse,
+  KVBase,
+  type ResponseOf,
+  compactRequest,
+  decodeDelete,
+  decodeHeader,
+  decodePut,
+  decodeRange,
+  decodeTxn,
+} from './kv.js';
+import { LeaseClient } from './lease.js';
+import { NamespacedKV } from './namespace/kv.js';
+import { type WatchOptions, type Watcher, WatchStreams } from './watch.js';
+import type { Op } from './op.js';
+import type { RequestOp, TxnRequest } from './proto.js';
+
+/**
+ * A connection to an etcd cluster with the whole KV API (`get`, `put`, `delete`, `txn`,
+ * `compact`, `do`). Cheap calls share one HTTP/2 connection; create one client per process
+ * and `close()` it (or `await using`) when done.
+ *
+ * @example
+ * ```ts
+ * await using client = new Client({ endpoints: ['127.0.0.1:2379'] });
+ * await client.put('greeting', 'hello');
+ * const { kvs } = await client.get('greeting');
+ * console.log(kvs[0]?.value.toString()); // hello
+ * ```
+ */
+export class Client extends KVBase implements AsyncDisposable {
+  /** @internal */
+  readonly connection: Connection;
+  /** Leases: grant, revoke, timeToLive, leases, keepAlive, keepAliveOnce. */
+  readonly lease: LeaseClient;
+  /** @internal */
+  readonly watchStreams: WatchStreams;
+
+  /** Creates a client; it connects lazily, on the first call. Throws `ConfigError` on a bad config. */
+  constructor(config: ClientConfig) {
+    super();
+    this.connection = new Connection(resolveConfig(config));
+    this.lease = new LeaseClient(this.connection, (options) => this.callOptions(options));
+    this.watchStreams = new WatchStreams(this.connection);
+  }
+
+  /**
+   * Watches a key, or a range with `prefix`, `end` or `fromKey`. All watchers of a client share
+   * one gRPC stream; each resumes after reconnects without losing or repeating events.
+   */
+  watch(key: Bytes, options?: WatchOptions): Watcher {
+    return this.watchStreams.watch(key, options);
+  }
+
+  /** Asks etcd for a progress notice on every watch stream (delivered to every watcher). */
+  watchProgress(): void {
+    this.watchStreams.requestProgress();
+  }
+
+  /** The endpoints calls go to, as `host:port`. */
+  get endpoints(): string[] {
+    return this.connection.endpoints;
+  }
+
+  /** Replaces the endpoint list at run time; calls in flight finish where they started. */
+  setEndpoints(endpoints: string[]): void {
+    this.connection.setEndpoints(endpoints);
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.connection.closed.aborted;
+  }
+
+  /** Runs an operation built with `op.get/put/delete/txn`. */
+  async do<T extends Op>(operation: T, options: CallOptions = {}): Promise<ResponseOf<T>> {
+    const call = this.callOptions(options);
+    this.checkSize(operation);
+    const { kv } = this.connection.services;
+    switch (operation.type) {
+      case 'get':
+        return decodeRange(await kv.range(operation.request, call)) as ResponseOf<T>;
+      case 'put':
+        return decodePut(await kv.put(operation.request, call)) as ResponseOf<T>;
+      case 'delete':
+        return decodeDelete(await kv.deleteRange(operation.request, call)) as ResponseOf<T>;
+      case 'txn':
+        return decodeTxn(await kv.txn(operation.request, call)) as ResponseOf<T>;
+      default:
+        throw invalid(`not an operation: ${JSON.stringify(operation)}`);
+    }
+  }
+
+  /** Discards the history before `revision`; with `physical`, waits until the space is reclaimed. */
+  async compact(revision: Int64, options: CompactOptions = {}): Promise<CompactResponse> {
+    const response = await this.connection.services.kv.compact(compactRequest(revision, options), this.callOptions(options));
+    return { header: decodeHeader(response.header) };
+  }
+
+  /** A view of this client in which every key lives under `prefix` (e.g. `'app/'`). */
+  namespace(prefix: Bytes): NamespacedKV {
+    return new NamespacedKV(this, prefix);
+  }
+
+  /**
+   * Closes the client: calls in flight reject with `ClientClosedError`, later calls fail at
+   * once, and no socket or timer is left. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.watchStreams.close();
+    this.lease.close();
+    this.connection.close();
+  }
+
+  /** `await using client = new Client(...)` closes the client at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Picks the call options the transport understands; validates the timeout. @internal */
+  callOptions(options: CallOptions): { signal?: AbortSignal; timeout?: number } {
+    const out: { signal?: AbortSignal; timeout?: number } = {};
+    if (options.signal !== undefined) out.signal = options.signal;
+    if (options.timeout !== undefined) {
+      if (typeof options.timeout !== 'number' || !(options.timeout > 0)) {
+        throw invalid(`timeout must be a positive number of ms, got ${String(options.timeout)}`);
+      }
+      out.timeout = options.timeout;
+    }
+    return out;
+  }
+
+  private checkSize(operation: Op): void {
+    const limit = this.connection.config.maxCallSendMsgSize;
+    // Keys and values dominate a request; the rest is a few dozen bytes of framing.
+    const size = opSize(operation);
+    if (size > limit) {
+      throw new RequestTooLargeError(
+        Status.INVALID_ARGUMENT,
+        `request of about ${size} bytes exceeds maxCallSendMsgSize (${limit} bytes); nothing was sent`,
+        { reason: 'RequestTooLarge' },
+      );
+    }
+  }
+}
+
+function opSize(operation: Op): number {
+  switch (operation.type) {
+    case 'put':
+      return operation.request.key.length + operation.request.value.length;
+    case 'get':
+    case 'delete':
+      return operation.request.key.length + operation.request.rangeEnd.length;
+    case 'txn':
+      return txnSize(operation.request);
+    default:
+      return 0;
+  }
+}
+
+function txnSize(txn: TxnRequest): number {
+  let size = 0;
+  for (const c of txn.compare) {
+    size += c.key.length + c.rangeEnd.length + (c.targetUnion?.$case === 'value' ? c.targetUnion.value.length : 0);
+  }
+  for (const r of txn.success) size += requestOpSize(r);
+  for (const r of txn.failure) size += requestOpSize(r);
+  return size;
+}
+
+function requestOpSize(r: RequestOp): number {
+  const request = r.request;
+  switch (request?.$case) {
+    case 'requestRange':
+      return opSize({ type: 'get', request: request.value });
+    case 'requestPut':
+      return opSize({ type: 'put', request: request.value });
+    case 'requestDeleteRange':
+      return opSize({ type: 'delete', request: request.value });
+    case 'requestTxn':
+      return txnSize(request.value);
+    default:
+      return 0;
+  }
+}
+
+function invalid(details: string): InvalidArgumentError {
+  return new InvalidArgumentError(Status.INVALID_ARGUMENT, details, { reason: 'InvalidArgument' });
+}

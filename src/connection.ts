@@ -1,0 +1,138 @@
+import { Channel, ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import type { Client as GrpcClient, CompatServiceDefinition, DefaultCallOptions, NormalizedServiceDefinition } from 'nice-grpc';
+import { Status } from 'nice-grpc-common';
+import type { ResolvedConfig } from './config.js';
+import { ConfigError } from './errors.js';
+import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
+import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
+import {
+  AuthDefinition,
+  ClusterDefinition,
+  ElectionDefinition,
+  KVDefinition,
+  LeaseDefinition,
+  LockDefinition,
+  MaintenanceDefinition,
+  WatchDefinition,
+} from './proto.js';
+import { retryPolicy } from './retry.js';
+
+const definitions = {
+  kv: KVDefinition,
+  watch: WatchDefinition,
+  lease: LeaseDefinition,
+  cluster: ClusterDefinition,
+  maintenance: MaintenanceDefinition,
+  auth: AuthDefinition,
+  lock: LockDefinition,
+  election: ElectionDefinition,
+} as const;
+
+type Definitions = typeof definitions;
+type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
+/** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
+export type Services = { [K in keyof Definitions]: GrpcClient<Definitions[K], CallOptionsOf<EtcdClientFactory>> };
+
+/**
+ * Owns the transport of one client: the endpoint list, the grpc-js channel and the service
+ * clients built on it. The middleware chain is composed once, here; `setEndpoints` swaps the
+ * channel and the service clients, and the facade always reaches them through `services`.
+ * @internal
+ */
+export class Connection {
+  /** Aborted by `close()`; every call and stream listens to it. */
+  readonly closed: AbortSignal;
+  private readonly closer = new AbortController();
+  private readonly factory: EtcdClientFactory;
+  private readonly defaultOptions: { [K in keyof Definitions]: DefaultCallOptions<NormalizedServiceDefinition<Definitions[K]>, CallOptionsOf<EtcdClientFactory>> };
+  private channel: Channel | undefined;
+  private current: { endpoints: Endpoint[]; services: Services } | undefined;
+
+  constructor(readonly config: ResolvedConfig) {
+    this.closed = this.closer.signal;
+    this.factory = createEtcdClientFactory(this.closed, config.onCall);
+    this.defaultOptions = Object.fromEntries(
+      Object.entries(definitions).map(([name, definition]) => [name, methodDefaults(definition, config)]),
+    ) as Connection['defaultOptions'];
+    this.setEndpoints(config.endpoints);
+  }
+
+  /** The service clients on the current channel. */
+  get services(): Services {
+    if (!this.current) throw new ConfigError('the client has no endpoints');
+    return this.current.services;
+  }
+
+  /** The endpoints calls go to now. */
+  get endpoints(): string[] {
+    return this.current ? this.current.endpoints.map((e) => e.address) : [];
+  }
+
+  /**
+   * Replaces the endpoint list. New calls go to the new endpoints at once; calls in flight
+   * finish on the old channel, which closes when they are done.
+   */
+  setEndpoints(urls: readonly string[]): void {
+    if (this.closed.aborted) return;
+    if (urls.length === 0) throw new ConfigError('the endpoint list must not be empty');
+    const endpoints = urls.map(parseEndpoint);
+    const secure = endpoints.some((e) => e.secure);
+    if (secure && !endpoints.every((e) => e.secure)) throw new ConfigError('mixing http and https endpoints is not supported');
+    const channel = this.createChannel(grpcTarget(endpoints), secure, endpoints.length > 1);
+    const services = {} as Record<keyof Definitions, unknown>;
+    for (const name of Object.keys(definitions) as Array<keyof Definitions>) {
+      services[name] = this.factory.create(definitions[name], channel, this.defaultOptions[name] as never);
+    }
+    const previous = this.channel;
+    this.channel = channel;
+    this.current = { endpoints, services: services as Services };
+    previous?.close();
+  }
+
+  /** Cancels everything in flight and closes the channel. Idempotent. */
+  close(): void {
+    if (this.closed.aborted) return;
+    this.closer.abort();
+    this.channel?.close();
+  }
+
+  private createChannel(target: string, secure: boolean, balance: boolean): Channel {
+    const { config } = this;
+    const options: ChannelOptions = {
+      'grpc.max_send_message_length': config.maxCallSendMsgSize,
+      'grpc.max_receive_message_length': config.maxCallRecvMsgSize,
+      // nice-grpc reads this as the bound of one connection attempt (see its connectTimeoutPatch).
+      'grpc.min_reconnect_backoff_ms': config.dialTimeout,
+      'grpc.max_reconnect_backoff_ms': Math.max(config.dialTimeout, 5_000),
+      // One channel per client object: never share subchannels with other clients.
+      'grpc.use_local_subchannel_pool': 1,
+    };
+    if (config.keepAliveTime > 0) {
+      options['grpc.keepalive_time_ms'] = config.keepAliveTime;
+      options['grpc.keepalive_timeout_ms'] = config.keepAliveTimeout;
+    }
+    if (balance) options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+    const credentials = secure ? ChannelCredentials.createSsl() : ChannelCredentials.createInsecure();
+    return new Channel(target, credentials, options);
+  }
+}
+
+/** Per-method default call options: the retry policy from the table and the default timeout. */
+function methodDefaults(definition: CompatServiceDefinition, config: ResolvedConfig): Record<string, object> {
+  const out: Record<string, object> = {};
+  const { fullName, methods } = definition as unknown as { fullName: string; methods: Record<string, { name: string; requestStream: boolean; responseStream: boolean }> };
+  for (const [key, method] of Object.entries(methods)) {
+    const policy = retryPolicy(`/${fullName}/${method.name}`);
+    const stream = method.requestStream || method.responseStream;
+    out[key] = {
+      retry: policy !== 'never' && config.retry.maxAttempts > 1,
+      retryMaxAttempts: config.retry.maxAttempts - 1,
+      retryBaseDelayMs: config.retry.baseDelay,
+      retryMaxDelayMs: config.retry.maxDelay,
+      retryableStatuses: [Status.UNAVAILABLE],
+      // Long-lived streams (Watch, LeaseKeepAlive, Snapshot, Observe) get no default deadline.
+      ...(stream ? {} : { timeout: config.timeout }),
+    };
+  }
+  return out;
+}

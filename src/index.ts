@@ -1,0 +1,28 @@
+export { Client } from './client.js';
+export type { ClientConfig, RetryConfig, CallEvent } from './config.js';
+export type { CallOptions } from './call-options.js';
+export type { Bytes, Int64 } from './encoding.js';
+export { prefixEnd } from './encoding.js';
+export { op } from './op.js';
+export type { Op, GetOp, PutOp, DeleteOp, TxnOp, GetOptions, PutOptions, DeleteOptions, RangeOptions, SortTarget, SortOrder } from './op.js';
+export { compare } from './compare.js';
+export type { Condition, CompareOperator, CompareOptions } from './compare.js';
+export { Txn } from './txn.js';
+export type {
+  KV,
+  KeyValue,
+  ResponseHeader,
+  GetResponse,
+  PutResponse,
+  DeleteResponse,
+  TxnResponse,
+  CompactResponse,
+  CompactOptions,
+  OpResponse,
+} from './kv.js';
+export { NamespacedKV } from './namespace/kv.js';
+export { parseEndpoint } from './endpoints.js';
+export type { Endpoint } from './endpoints.js';
+export { retryPolicies, retryPolicy } from './retry.js';
+export type { RetryPolicy } from './retry.js';
+export * from './errors.js';

@@ -1,0 +1,44 @@
+import { isAbortError } from 'abort-controller-x';
+import type { CallOptions, ClientMiddleware, ClientMiddlewareCall } from 'nice-grpc-common';
+import type { CallEvent } from '../config.js';
+import { AbortedError, ClientClosedError, type EtcdError, toEtcdError } from '../errors.js';
+
+/**
+ * The outermost middleware, the one place every call passes through: it fails calls on a
+ * closed client at once, cancels calls in flight when the client closes, turns every failure
+ * into an `EtcdError`, and reports each finished call to the `onCall` hook (metrics, logs).
+ * @internal
+ */
+export function lifecycleMiddleware(closed: AbortSignal, onCall: ((event: CallEvent) => void) | undefined): ClientMiddleware {
+  return async function* lifecycle<Request, Response>(call: ClientMiddlewareCall<Request, Response>, options: CallOptions) {
+    if (closed.aborted) throw new ClientClosedError();
+    const userSignal = options.signal;
+    if (userSignal?.aborted) throw new AbortedError(abortDetails(userSignal), { path: call.method.path, cause: userSignal.reason });
+
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    closed.addEventListener('abort', abort);
+    userSignal?.addEventListener('abort', abort);
+    const started = onCall ? performance.now() : 0;
+    let failure: EtcdError | undefined;
+    try {
+      return yield* call.next(call.request, { ...options, signal: controller.signal });
+    } catch (error) {
+      if (closed.aborted) failure = new ClientClosedError();
+      else if (userSignal?.aborted && isAbortError(error)) {
+        failure = new AbortedError(abortDetails(userSignal), { path: call.method.path, cause: userSignal.reason });
+      } else failure = toEtcdError(error);
+      throw failure;
+    } finally {
+      closed.removeEventListener('abort', abort);
+      userSignal?.removeEventListener('abort', abort);
+      onCall?.({ method: call.method.path, durationMs: performance.now() - started, error: failure });
+    }
+  };
+}
+
+function abortDetails(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return `the call was aborted: ${reason.message}`;
+  return 'the call was aborted';
+}

@@ -1,0 +1,146 @@
+import type { CallOptions } from '../call-options.js';
+import { type Bytes, type Int64, toBytes } from '../encoding.js';
+import { InvalidArgumentError, Status } from '../errors.js';
+import type { Compare, RequestOp, TxnRequest } from '../proto.js';
+import { type CompactOptions, type CompactResponse, type KV, KVBase, type KeyValue, type OpResponse, type ResponseOf } from '../kv.js';
+import { type Op, encodeRange } from '../op.js';
+import type { LeaseClient } from '../lease.js';
+import type { WatchOptions, Watcher } from '../watch.js';
+import { KeyPrefix } from './keys.js';
+
+/** What a namespace wraps: the client, or another namespace. */
+export interface Namespaceable extends KV {
+  readonly lease: LeaseClient;
+  watch(key: Bytes, options?: WatchOptions): Watcher;
+  watchProgress(): void;
+}
+
+/**
+ * A view of a KV in which every key lives under a prefix: keys, range ends, compares and
+ * nested txns are prefixed on the way in, and the prefix is stripped from every key on the
+ * way out. Nothing outside the prefix can be read or written through it.
+ */
+export class NamespacedKV extends KVBase {
+  /** @internal */
+  readonly keys: KeyPrefix;
+
+  /** Leases whose `timeToLive` keys are filtered to this namespace and stripped of its prefix. */
+  readonly lease: LeaseClient;
+
+  /** Wraps `inner` (a client or another namespace) so that every key lives under `prefix`. */
+  constructor(private readonly inner: Namespaceable, prefix: Bytes) {
+    super();
+    const bytes = toBytes(prefix, 'namespace prefix');
+    if (bytes.length === 0) {
+      throw new InvalidArgumentError(Status.INVALID_ARGUMENT, 'namespace: the prefix must not be empty', { reason: 'InvalidArgument' });
+    }
+    this.keys = new KeyPrefix(bytes);
+    this.lease = inner.lease.withKeyFilter((key) => (this.keys.contains(key) ? this.keys.strip(key) : undefined));
+  }
+
+  /** Watches a key or range inside the namespace; event keys come without the prefix. */
+  watch(key: Bytes, options: WatchOptions = {}): Watcher {
+    const range = encodeRange('watch', key, options);
+    const mapKey = options.mapKey;
+    return this.inner.watch(this.keys.key(range.key), {
+      ...options,
+      prefix: false,
+      fromKey: false,
+      end: this.keys.rangeEnd(range.rangeEnd),
+      mapKey: (k) => (mapKey ? mapKey(this.keys.strip(k)) : this.keys.strip(k)),
+    });
+  }
+
+  /** The prefix of this namespace. */
+  get prefix(): Buffer {
+    return this.keys.bytes;
+  }
+
+  /** Asks etcd for a progress notice on every watch stream of the client. */
+  watchProgress(): void {
+    this.inner.watchProgress();
+  }
+
+  /** A namespace inside this one: its prefix is this prefix + `prefix`. */
+  namespace(prefix: Bytes): NamespacedKV {
+    return new NamespacedKV(this, prefix);
+  }
+
+  /** Runs an operation inside the prefix. */
+  async do<T extends Op>(operation: T, options?: CallOptions): Promise<ResponseOf<T>> {
+    const response = await this.inner.do(this.wrapOp(operation), options);
+    return this.unwrapResponse(response) as ResponseOf<T>;
+  }
+
+  /** Compacts the whole store (revisions are global, not per namespace). */
+  compact(revision: Int64, options?: CompactOptions): Promise<CompactResponse> {
+    return this.inner.compact(revision, options);
+  }
+
+  private wrapOp<T extends Op>(operation: T): T {
+    const { keys } = this;
+    switch (operation.type) {
+      case 'get':
+      case 'delete': {
+        const r = operation.request;
+        return { type: operation.type, request: { ...r, key: keys.key(r.key), rangeEnd: keys.rangeEnd(r.rangeEnd) } } as unknown as T;
+      }
+      case 'put':
+        return { type: 'put', request: { ...operation.request, key: keys.key(operation.request.key) } } as unknown as T;
+      case 'txn':
+        return { type: 'txn', request: this.wrapTxn(operation.request) } as T;
+      default:
+        throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `not an operation: ${JSON.stringify(operation)}`, { reason: 'InvalidArgument' });
+    }
+  }
+
+  private wrapTxn(txn: TxnRequest): TxnRequest {
+    return {
+      compare: txn.compare.map((c) => this.wrapCompare(c)),
+      success: txn.success.map((r) => this.wrapRequestOp(r)),
+      failure: txn.failure.map((r) => this.wrapRequestOp(r)),
+    };
+  }
+
+  private wrapCompare(c: Compare): Compare {
+    return { ...c, key: this.keys.key(c.key), rangeEnd: this.keys.rangeEnd(c.rangeEnd) };
+  }
+
+  private wrapRequestOp(r: RequestOp): RequestOp {
+    const request = r.request;
+    switch (request?.$case) {
+      case 'requestRange':
+        return { request: { $case: 'requestRange', value: this.wrapOp({ type: 'get', request: request.value }).request } };
+      case 'requestPut':
+        return { request: { $case: 'requestPut', value: this.wrapOp({ type: 'put', request: request.value }).request } };
+      case 'requestDeleteRange':
+        return { request: { $case: 'requestDeleteRange', value: this.wrapOp({ type: 'delete', request: request.value }).request } };
+      case 'requestTxn':
+        return { request: { $case: 'requestTxn', value: this.wrapTxn(request.value) } };
+      default:
+        throw new InvalidArgumentError(Status.INVALID_ARGUMENT, 'txn: an operation is empty', { reason: 'InvalidArgument' });
+    }
+  }
+
+  private unwrapResponse(response: OpResponse): OpResponse {
+    switch (response.type) {
+      case 'get':
+        response.kvs.forEach(this.stripKv);
+        break;
+      case 'put':
+        if (response.prevKv) this.stripKv(response.prevKv);
+        break;
+      case 'delete':
+        response.prevKvs.forEach(this.stripKv);
+        break;
+      case 'txn':
+        response.responses.forEach((r) => this.unwrapResponse(r));
+        break;
+    }
+    return response;
+  }
+
+  private readonly stripKv = (kv: KeyValue): void => {
+    kv.key = this.keys.strip(kv.key);
+  };
+}

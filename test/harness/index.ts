@@ -1,0 +1,5 @@
+export { EtcdServer, startEtcd, destroyAll } from './etcd';
+export type { EtcdOptions, EtcdctlResult } from './etcd';
+export { EtcdCluster, startCluster } from './cluster';
+export { freePort } from './ports';
+export { etcdBinary, etcdBinDir, etcdServerVersion, etcdSuite } from './etcd-version';

@@ -1,0 +1,217 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, op } from '../../src/index.js';
+import {
+  AbortedError,
+  ClientClosedError,
+  ConfigError,
+  DeadlineExceededError,
+  EmptyKeyError,
+  EtcdError,
+  FutureRevisionError,
+  KeyNotFoundError,
+  LeaseNotFoundError,
+  LeaseProvidedError,
+  RequestTooLargeError,
+  UnavailableError,
+  ValueProvidedError,
+} from '../../src/errors.js';
+import { type EtcdServer, freePort, startEtcd } from '../harness/index.js';
+
+let etcd: EtcdServer;
+
+beforeAll(async () => {
+  // 1 MiB server limit, so a request between it and the client's 2 MiB limit reaches etcd.
+  etcd = await startEtcd({ args: ['--max-request-bytes=1048576'] });
+});
+
+afterAll(async () => {
+  await etcd?.destroy();
+});
+
+describe('configuration', () => {
+  it('rejects a config without endpoints', () => {
+    expect(() => new Client({ endpoints: [] })).toThrow(ConfigError);
+  });
+
+  it('rejects a malformed endpoint', () => {
+    expect(() => new Client({ endpoints: ['ftp://x:1'] })).toThrow(/invalid endpoint/);
+  });
+
+  it('accepts http:// endpoints', async () => {
+    await using client = new Client({ endpoints: [`http://${etcd.endpoint}`] });
+    await client.put('config/http', 'ok');
+    expect((await client.get('config/http')).count).toBe(1n);
+  });
+});
+
+describe('close', () => {
+  it('makes later calls fail at once with ClientClosedError', async () => {
+    const client = new Client({ endpoints: [etcd.endpoint] });
+    await client.put('close/k', 'v');
+    await client.close();
+    await client.close(); // idempotent
+    expect(client.closed).toBe(true);
+    await expect(client.get('close/k')).rejects.toBeInstanceOf(ClientClosedError);
+  });
+
+  it('cancels calls in flight', async () => {
+    const client = new Client({ endpoints: [etcd.endpoint] });
+    await client.get('close/warm');
+    await etcd.pause();
+    try {
+      const pending = client.get('close/k', { timeout: 30_000 });
+      await sleep(100);
+      await client.close();
+      await expect(pending).rejects.toBeInstanceOf(ClientClosedError);
+    } finally {
+      await etcd.resume();
+    }
+  });
+
+  it('works with await using', async () => {
+    let outer: Client;
+    {
+      await using client = new Client({ endpoints: [etcd.endpoint] });
+      outer = client;
+      await client.put('close/using', 'v');
+    }
+    expect(outer.closed).toBe(true);
+  });
+});
+
+describe('timeouts and cancellation', () => {
+  it('fails a call to a stopped (SIGSTOP) server by its timeout', async () => {
+    await using client = new Client({ endpoints: [etcd.endpoint] });
+    await client.get('timeout/warm');
+    await etcd.pause();
+    try {
+      const started = Date.now();
+      const error = await client.get('timeout/k', { timeout: 500 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeadlineExceededError);
+      expect((error as EtcdError).message).toMatch(/500 ms/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // A write too: it is never retried, and still bounded by its timeout.
+      await expect(client.put('timeout/k', 'v', { timeout: 300 })).rejects.toBeInstanceOf(DeadlineExceededError);
+    } finally {
+      await etcd.resume();
+    }
+  });
+
+  it('applies the client-wide default timeout', async () => {
+    await using client = new Client({ endpoints: [etcd.endpoint], timeout: 300 });
+    await client.get('timeout/warm');
+    await etcd.pause();
+    try {
+      await expect(client.get('timeout/k')).rejects.toBeInstanceOf(DeadlineExceededError);
+    } finally {
+      await etcd.resume();
+    }
+  });
+
+  it('rejects promptly when the signal aborts', async () => {
+    await using client = new Client({ endpoints: [etcd.endpoint] });
+    await client.get('abort/warm');
+    await etcd.pause();
+    try {
+      const controller = new AbortController();
+      const pending = client.get('abort/k', { signal: controller.signal, timeout: 30_000 });
+      await sleep(50);
+      const started = Date.now();
+      controller.abort(new Error('user gave up'));
+      const error = await pending.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AbortedError);
+      expect((error as Error).message).toMatch(/user gave up/);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      await etcd.resume();
+    }
+  });
+
+  it('rejects at once with an already aborted signal', async () => {
+    await using client = new Client({ endpoints: [etcd.endpoint] });
+    await expect(client.get('abort/k', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+  });
+
+  it('rejects a non-positive timeout', async () => {
+    await using client = new Client({ endpoints: [etcd.endpoint] });
+    await expect(client.get('k', { timeout: 0 })).rejects.toThrow(/timeout must be a positive number/);
+  });
+});
+
+describe('unavailable servers', () => {
+  it('fails with UnavailableError when nothing listens, after retrying reads', async () => {
+    const port = await freePort();
+    await using client = new Client({ endpoints: [`127.0.0.1:${port}`], retry: { maxAttempts: 3, baseDelay: 10 } });
+    await expect(client.get('k', { timeout: 5_000 })).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('retries an unsent write once the server is back, and applies it once', async () => {
+    await etcd.stop();
+    await using client = new Client({ endpoints: [etcd.endpoint], retry: { maxAttempts: 100, baseDelay: 50, maxDelay: 200 } });
+    const put = client.put('retry/k', 'v', { timeout: 20_000 });
+    await sleep(300);
+    await etcd.restart();
+    await put;
+    const { kvs } = await client.get('retry/k');
+    expect(kvs[0].version).toBe(1n);
+  });
+});
+
+describe('validation before sending', () => {
+  let client: Client;
+  beforeAll(() => {
+    client = new Client({ endpoints: [etcd.endpoint] });
+  });
+  afterAll(() => client.close());
+
+  it('rejects an empty key', async () => {
+    await expect(client.put('', 'v')).rejects.toBeInstanceOf(EmptyKeyError);
+  });
+
+  it('rejects a request over maxCallSendMsgSize without sending it', async () => {
+    await using small = new Client({ endpoints: [etcd.endpoint], maxCallSendMsgSize: 1024 });
+    await expect(small.put('big', Buffer.alloc(2048))).rejects.toThrow(/exceeds maxCallSendMsgSize/);
+    await expect(small.put('big', Buffer.alloc(2048))).rejects.toBeInstanceOf(RequestTooLargeError);
+    expect((await client.get('big')).count).toBe(0n);
+  });
+
+  it('rejects a key that is neither string nor bytes', async () => {
+    await expect(client.put(42 as never, 'v')).rejects.toThrow(/must be a string or a Uint8Array/);
+  });
+});
+
+describe('server errors arrive as typed errors', () => {
+  let client: Client;
+  beforeAll(() => {
+    client = new Client({ endpoints: [etcd.endpoint] });
+  });
+  afterAll(() => client.close());
+
+  it('RequestTooLargeError from the server', async () => {
+    const error = await client.put('server/big', Buffer.alloc(1_100_000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTooLargeError);
+    expect((error as EtcdError).details).toBe('etcdserver: request is too large');
+  });
+
+  it('FutureRevisionError', async () => {
+    await expect(client.get('server/k', { revision: 1_000_000_000 })).rejects.toBeInstanceOf(FutureRevisionError);
+  });
+
+  it('KeyNotFoundError for ignoreValue on a missing key', async () => {
+    await expect(client.put('server/missing', '', { ignoreValue: true })).rejects.toBeInstanceOf(KeyNotFoundError);
+  });
+
+  it('ValueProvidedError for ignoreValue with a value', async () => {
+    await client.put('server/k', 'v');
+    await expect(client.put('server/k', 'x', { ignoreValue: true })).rejects.toBeInstanceOf(ValueProvidedError);
+  });
+
+  it('LeaseProvidedError for ignoreLease with a lease', async () => {
+    await client.put('server/k', 'v');
+    await expect(client.put('server/k', 'x', { ignoreLease: true, lease: 1 })).rejects.toBeInstanceOf(LeaseProvidedError);
+  });
+
+  it('LeaseNotFoundError for a put on a lease that does not exist', async () => {
+    await expect(client.do(op.put('server/k', 'v', { lease: 0x7777 }))).rejects.toBeInstanceOf(LeaseNotFoundError);
+  });
+});
