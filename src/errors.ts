@@ -57,8 +57,6 @@ export class PermissionDeniedError extends EtcdError {}
 export class UnauthenticatedError extends EtcdError {}
 /** No server could serve the call right now: transport down, no leader, timeouts (UNAVAILABLE). */
 export class UnavailableError extends EtcdError {}
-/** The server detected data corruption (DATA_LOSS). */
-export class DataLossError extends EtcdError {}
 
 // ---- Specific cases people handle. ----
 
@@ -91,8 +89,6 @@ export class FutureRevisionError extends OutOfRangeError {}
 export class LeaseTTLTooLargeError extends OutOfRangeError {}
 /** The backend database reached its quota; the cluster raised a NOSPACE alarm. */
 export class NoSpaceError extends ResourceExhaustedError {}
-/** The server is overloaded: too many proposals are pending. */
-export class TooManyRequestsError extends ResourceExhaustedError {}
 /** The lease does not exist (never granted, revoked or expired). */
 export class LeaseNotFoundError extends NotFoundError {}
 /** The member id is not part of the cluster. */
@@ -170,7 +166,7 @@ export const serverErrors: ReadonlyMap<string, { code: Status; type: ErrorClass;
       ['etcdserver: too large lease TTL', Status.OUT_OF_RANGE, LeaseTTLTooLargeError, 'LeaseTTLTooLarge'],
       // RESOURCE_EXHAUSTED
       ['etcdserver: mvcc: database space exceeded', Status.RESOURCE_EXHAUSTED, NoSpaceError, 'NoSpace'],
-      ['etcdserver: too many requests', Status.RESOURCE_EXHAUSTED, TooManyRequestsError, 'TooManyRequests'],
+      ['etcdserver: too many requests', Status.RESOURCE_EXHAUSTED, ResourceExhaustedError, 'TooManyRequests'],
       // NOT_FOUND
       ['etcdserver: requested lease not found', Status.NOT_FOUND, LeaseNotFoundError, 'LeaseNotFound'],
       ['etcdserver: member not found', Status.NOT_FOUND, MemberNotFoundError, 'MemberNotFound'],
@@ -212,7 +208,7 @@ export const serverErrors: ReadonlyMap<string, { code: Status; type: ErrorClass;
       ['etcdserver: request timed out, waiting for the applied index took too long', Status.UNAVAILABLE, ServerTimeoutError, 'TimeoutWaitAppliedIndex'],
       ['etcdserver: unhealthy cluster', Status.UNAVAILABLE, UnavailableError, 'Unhealthy'],
       // DATA_LOSS
-      ['etcdserver: corrupt cluster', Status.DATA_LOSS, DataLossError, 'Corrupt'],
+      ['etcdserver: corrupt cluster', Status.DATA_LOSS, EtcdError, 'Corrupt'],
     ] as const
   ).map(([message, code, type, reason]) => [message, { code, type, reason }]),
 );
@@ -227,7 +223,6 @@ const groupByCode: Partial<Record<Status, ErrorClass>> = {
   [Status.PERMISSION_DENIED]: PermissionDeniedError,
   [Status.UNAUTHENTICATED]: UnauthenticatedError,
   [Status.UNAVAILABLE]: UnavailableError,
-  [Status.DATA_LOSS]: DataLossError,
 };
 
 /** Turns a gRPC status (code + message) into the matching `EtcdError` subclass. */
