@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Channel, ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { Client as GrpcClient, CompatServiceDefinition, DefaultCallOptions, NormalizedServiceDefinition } from 'nice-grpc';
 import { Status } from 'nice-grpc-common';
@@ -50,6 +51,8 @@ export class Connection {
 
   constructor(readonly config: ResolvedConfig) {
     this.closed = this.closer.signal;
+    // Every call in flight listens for close(): thousands at once are normal, not a leak.
+    setMaxListeners(0, this.closed);
     this.factory = createEtcdClientFactory(this.closed, config.onCall);
     this.defaultOptions = Object.fromEntries(
       Object.entries(definitions).map(([name, definition]) => [name, methodDefaults(definition, config)]),

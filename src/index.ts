@@ -21,6 +21,11 @@ export type {
   OpResponse,
 } from './kv.js';
 export { NamespacedKV } from './namespace/kv.js';
+export type { Namespaceable } from './namespace/kv.js';
+export { Watcher, WatchOverflowError, WatchCanceledError } from './watch.js';
+export type { WatchOptions, WatchEvent, WatchResponse } from './watch.js';
+export { Lease, LeaseClient, KeepAlive } from './lease.js';
+export type { LeaseGrant, LeaseTimeToLive, KeepAliveResponse, KeepAliveEndReason, KeepAliveOptions } from './lease.js';
 export { parseEndpoint } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
 export { retryPolicies, retryPolicy } from './retry.js';

@@ -282,6 +282,8 @@ export class WatchStream {
   progressRequested = false;
   /** Streams opened so far. */
   streamsOpened = 0;
+  /** Fragment responses received so far (joined before delivery). */
+  fragmentsReceived = 0;
 
   constructor(
     private readonly connection: Connection,
@@ -488,6 +490,7 @@ export class WatchStream {
     }
     const events = response.events.map((e) => decodeEvent(e, watcher.options.mapKey));
     if (response.fragment) {
+      this.fragmentsReceived++;
       watcher.fragments.push(...events);
       return;
     }
@@ -584,6 +587,11 @@ export class WatchStreams {
   /** Streams opened so far, over both kinds. */
   get streamsOpened(): number {
     return this.streams.plain.streamsOpened + this.streams.leader.streamsOpened;
+  }
+
+  /** Fragment responses received so far, over both kinds. */
+  get fragmentsReceived(): number {
+    return this.streams.plain.fragmentsReceived + this.streams.leader.fragmentsReceived;
   }
 
   reset(): void {
