@@ -16,6 +16,7 @@ import {
   decodeTxn,
 } from './kv.js';
 import { LeaseClient } from './lease.js';
+import { ElectionService, LockService } from './lock-service.js';
 import { NamespacedKV } from './namespace/kv.js';
 import { type WatchOptions, type Watcher, WatchStreams } from './watch.js';
 import type { Op } from './op.js';
@@ -41,6 +42,10 @@ export class Client extends KVBase implements AsyncDisposable {
   readonly lease: LeaseClient;
   /** @internal */
   readonly watchStreams: WatchStreams;
+  /** etcd's server-side Lock service (the Mutex recipe run by the server). */
+  readonly lockService: LockService;
+  /** etcd's server-side Election service (the Election recipe run by the server). */
+  readonly electionService: ElectionService;
 
   /** Creates a client; it connects lazily, on the first call. Throws `ConfigError` on a bad config. */
   constructor(config: ClientConfig) {
@@ -48,6 +53,8 @@ export class Client extends KVBase implements AsyncDisposable {
     this.connection = new Connection(resolveConfig(config));
     this.lease = new LeaseClient(this.connection, (options) => this.callOptions(options));
     this.watchStreams = new WatchStreams(this.connection);
+    this.lockService = new LockService(this.connection, (options) => this.callOptions(options));
+    this.electionService = new ElectionService(this.connection, (options) => this.callOptions(options));
   }
 
   /**

@@ -120,20 +120,24 @@ export class Connection {
   }
 }
 
+/** Unary calls that wait for other clients (a lock's release, an election) and so get no default timeout. */
+const waitsForOthers = new Set(['/v3lockpb.Lock/Lock', '/v3electionpb.Election/Campaign']);
+
 /** Per-method default call options: the retry policy from the table and the default timeout. */
 function methodDefaults(definition: CompatServiceDefinition, config: ResolvedConfig): Record<string, object> {
   const out: Record<string, object> = {};
   const { fullName, methods } = definition as unknown as { fullName: string; methods: Record<string, { name: string; requestStream: boolean; responseStream: boolean }> };
   for (const [key, method] of Object.entries(methods)) {
-    const policy = retryPolicy(`/${fullName}/${method.name}`);
-    const stream = method.requestStream || method.responseStream;
+    const path = `/${fullName}/${method.name}`;
+    const policy = retryPolicy(path);
+    const stream = method.requestStream || method.responseStream || waitsForOthers.has(path);
     out[key] = {
       retry: policy !== 'never' && config.retry.maxAttempts > 1,
       retryMaxAttempts: config.retry.maxAttempts - 1,
       retryBaseDelayMs: config.retry.baseDelay,
       retryMaxDelayMs: config.retry.maxDelay,
       retryableStatuses: [Status.UNAVAILABLE],
-      // Long-lived streams (Watch, LeaseKeepAlive, Snapshot, Observe) get no default deadline.
+      // Long-lived streams (Watch, LeaseKeepAlive, Snapshot, Observe) and waits get no default deadline.
       ...(stream ? {} : { timeout: config.timeout }),
     };
   }

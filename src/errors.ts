@@ -126,6 +126,43 @@ export class DeadlineExceededError extends EtcdError {
     super(Status.DEADLINE_EXCEEDED, details, options);
   }
 }
+/** `Mutex.tryLock()`: another session holds the lock (Go's ErrLocked). */
+export class LockedError extends EtcdError {
+  constructor(details = 'mutex: Locked by another session') {
+    super(Status.FAILED_PRECONDITION, details, { reason: 'Locked' });
+  }
+}
+/** The session's lease ended, so its locks and leadership are gone (Go's ErrSessionExpired). */
+export class SessionExpiredError extends EtcdError {
+  constructor(details = 'mutex: session is expired') {
+    super(Status.FAILED_PRECONDITION, details, { reason: 'SessionExpired' });
+  }
+}
+/** `Mutex.unlock()` found the lock already released (Go's ErrLockReleased). */
+export class LockReleasedError extends EtcdError {
+  constructor(details = 'mutex: lock has already been released') {
+    super(Status.FAILED_PRECONDITION, details, { reason: 'LockReleased' });
+  }
+}
+/** `Election.proclaim()`/`resign()` by a candidate that is not (or no longer) the leader. */
+export class ElectionNotLeaderError extends EtcdError {
+  constructor(details = 'election: not leader') {
+    super(Status.FAILED_PRECONDITION, details, { reason: 'ElectionNotLeader' });
+  }
+}
+/** `Election.leader()` when nobody is campaigning. */
+export class ElectionNoLeaderError extends EtcdError {
+  constructor(details = 'election: no leader') {
+    super(Status.NOT_FOUND, details, { reason: 'ElectionNoLeader' });
+  }
+}
+/** `stm()` ran out of attempts: every commit conflicted with another writer. */
+export class StmConflictError extends EtcdError {
+  constructor(attempts: number) {
+    super(Status.ABORTED, `stm: the transaction conflicted on each of its ${attempts} attempts`, { reason: 'StmConflict' });
+  }
+}
+
 /** The client's configuration is invalid (missing endpoints, bad URL, bad option). */
 export class ConfigError extends EtcdError {
   constructor(details: string) {

@@ -5,12 +5,15 @@ import type { Compare, RequestOp, TxnRequest } from '../proto.js';
 import { type CompactOptions, type CompactResponse, type KV, KVBase, type KeyValue, type OpResponse, type ResponseOf } from '../kv.js';
 import { type Op, encodeRange } from '../op.js';
 import type { LeaseClient } from '../lease.js';
+import type { ElectionService, LockService } from '../lock-service.js';
 import type { WatchOptions, Watcher } from '../watch.js';
 import { KeyPrefix } from './keys.js';
 
 /** What a namespace wraps: the client, or another namespace. */
 export interface Namespaceable extends KV {
   readonly lease: LeaseClient;
+  readonly lockService: LockService;
+  readonly electionService: ElectionService;
   watch(key: Bytes, options?: WatchOptions): Watcher;
   watchProgress(): void;
 }
@@ -26,6 +29,10 @@ export class NamespacedKV extends KVBase {
 
   /** Leases whose `timeToLive` keys are filtered to this namespace and stripped of its prefix. */
   readonly lease: LeaseClient;
+  /** etcd's Lock service with lock names inside this namespace. */
+  readonly lockService: LockService;
+  /** etcd's Election service with election names inside this namespace. */
+  readonly electionService: ElectionService;
 
   /** Wraps `inner` (a client or another namespace) so that every key lives under `prefix`. */
   constructor(private readonly inner: Namespaceable, prefix: Bytes) {
@@ -36,6 +43,8 @@ export class NamespacedKV extends KVBase {
     }
     this.keys = new KeyPrefix(bytes);
     this.lease = inner.lease.withKeyFilter((key) => (this.keys.contains(key) ? this.keys.strip(key) : undefined));
+    this.lockService = inner.lockService.withPrefix(this.keys.bytes);
+    this.electionService = inner.electionService.withPrefix(this.keys.bytes);
   }
 
   /** Watches a key or range inside the namespace; event keys come without the prefix. */

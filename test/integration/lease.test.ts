@@ -115,12 +115,12 @@ describe('keepAlive', () => {
   });
 
   it('ends with "expired" when another client revokes the lease', async () => {
-    const lease = await client.lease.grant(30);
+    const lease = await client.lease.grant(6);
     const keepAlive = lease.keepAlive();
     await keepAlive[Symbol.asyncIterator]().next();
     await using other = new Client({ endpoints: [etcd.endpoint] });
     await other.lease.revoke(lease.id);
-    // The next keep-alive (TTL/3 = 10 s later at the latest) learns the lease is gone.
+    // The next keep-alive (TTL/3 = 2 s later at the latest) learns the lease is gone.
     expect(await keepAlive.ended).toBe('expired');
   }, 20_000);
 
