@@ -7,4 +7,9 @@ export interface CallOptions {
    * It is sent to etcd as the gRPC deadline; past it the call rejects with `DeadlineExceededError`.
    */
   timeout?: number;
+  /**
+   * Fail with `NoLeaderError` instead of being served by a member that has lost its leader
+   * (a partitioned member could otherwise answer reads from stale data or hang on writes).
+   */
+  requireLeader?: boolean;
 }

@@ -1,3 +1,4 @@
+import { Metadata } from 'nice-grpc-common';
 import type { CallOptions } from './call-options.js';
 import { type ClientConfig, resolveConfig } from './config.js';
 import { Connection } from './connection.js';
@@ -15,7 +16,10 @@ import {
   decodeRange,
   decodeTxn,
 } from './kv.js';
+import { AuthClient } from './auth.js';
+import { ClusterClient } from './cluster.js';
 import { LeaseClient } from './lease.js';
+import { MaintenanceClient } from './maintenance.js';
 import { ElectionService, LockService } from './lock-service.js';
 import { NamespacedKV } from './namespace/kv.js';
 import { type WatchOptions, type Watcher, WatchStreams } from './watch.js';
@@ -42,6 +46,12 @@ export class Client extends KVBase implements AsyncDisposable {
   readonly lease: LeaseClient;
   /** @internal */
   readonly watchStreams: WatchStreams;
+  /** Cluster membership: memberList, memberAdd, memberRemove, memberUpdate, memberPromote. */
+  readonly cluster: ClusterClient;
+  /** Maintenance: status, alarms, defragment, hashes, moveLeader, downgrade, snapshots. */
+  readonly maintenance: MaintenanceClient;
+  /** Users, roles and permissions; enabling and disabling auth. */
+  readonly auth: AuthClient;
   /** etcd's server-side Lock service (the Mutex recipe run by the server). */
   readonly lockService: LockService;
   /** etcd's server-side Election service (the Election recipe run by the server). */
@@ -51,10 +61,14 @@ export class Client extends KVBase implements AsyncDisposable {
   constructor(config: ClientConfig) {
     super();
     this.connection = new Connection(resolveConfig(config));
-    this.lease = new LeaseClient(this.connection, (options) => this.callOptions(options));
+    const callOptions = (options: CallOptions) => this.callOptions(options);
+    this.lease = new LeaseClient(this.connection, callOptions);
     this.watchStreams = new WatchStreams(this.connection);
-    this.lockService = new LockService(this.connection, (options) => this.callOptions(options));
-    this.electionService = new ElectionService(this.connection, (options) => this.callOptions(options));
+    this.cluster = new ClusterClient(this.connection, callOptions);
+    this.maintenance = new MaintenanceClient(this.connection, callOptions);
+    this.auth = new AuthClient(this.connection, callOptions);
+    this.lockService = new LockService(this.connection, callOptions);
+    this.electionService = new ElectionService(this.connection, callOptions);
   }
 
   /**
@@ -131,9 +145,11 @@ export class Client extends KVBase implements AsyncDisposable {
   }
 
   /** Picks the call options the transport understands; validates the timeout. @internal */
-  callOptions(options: CallOptions): { signal?: AbortSignal; timeout?: number } {
-    const out: { signal?: AbortSignal; timeout?: number } = {};
+  callOptions(options: CallOptions): { signal?: AbortSignal; timeout?: number; metadata?: Metadata } {
+    const out: { signal?: AbortSignal; timeout?: number; metadata?: Metadata } = {};
     if (options.signal !== undefined) out.signal = options.signal;
+    // etcd reads this header to refuse calls on a member without a leader (Go's WithRequireLeader).
+    if (options.requireLeader) out.metadata = Metadata({ hasleader: 'true' });
     if (options.timeout !== undefined) {
       if (typeof options.timeout !== 'number' || !(options.timeout > 0)) {
         throw invalid(`timeout must be a positive number of ms, got ${String(options.timeout)}`);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 
 /** Retry policy for calls that are safe to repeat (see README: Retries). */
@@ -18,6 +19,19 @@ export interface CallEvent {
   durationMs: number;
   /** The error the caller saw, or undefined on success. */
   error: Error | undefined;
+}
+
+/** Credentials: a user whose token the client fetches and refreshes, or a fixed token. */
+export type AuthConfig = { username: string; password: string } | { token: string };
+
+/** TLS material: each item a Buffer with PEM contents, or a path to a PEM file. */
+export interface TlsConfig {
+  /** CA certificates to trust (default: Node's root certificates). */
+  ca?: Buffer | string;
+  /** Client certificate, for etcd's `--client-cert-auth`. */
+  cert?: Buffer | string;
+  /** The client certificate's private key. */
+  key?: Buffer | string;
 }
 
 /** Options of `new Client(...)`. Every duration is in milliseconds. */
@@ -41,6 +55,10 @@ export interface ClientConfig {
   keepAliveTimeout?: number;
   /** Retries of calls that are safe to repeat. */
   retry?: RetryConfig;
+  /** Authenticate as this user (token fetched lazily, refreshed when etcd rejects it), or send a fixed token. */
+  auth?: AuthConfig;
+  /** Use TLS with this material (also implied by https:// endpoints). */
+  tls?: TlsConfig;
   /** Called once for every finished unary call: the hook for metrics and logs. Must not throw. */
   onCall?: (event: CallEvent) => void;
 }
@@ -56,6 +74,8 @@ export interface ResolvedConfig {
   keepAliveTimeout: number;
   retry: Required<RetryConfig>;
   onCall: ((event: CallEvent) => void) | undefined;
+  auth: AuthConfig | undefined;
+  tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined;
 }
 
 /** Defaults of every optional setting, in one place. @internal */
@@ -99,5 +119,36 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
       maxDelay: duration('retry.maxDelay', retry.maxDelay, defaultConfig.retry.maxDelay),
     },
     onCall: config.onCall,
+    auth: resolveAuth(config.auth),
+    tls: config.tls === undefined ? undefined : resolveTls(config.tls),
   };
+}
+
+function resolveAuth(auth: AuthConfig | undefined): AuthConfig | undefined {
+  if (auth === undefined) return undefined;
+  if ('token' in auth) {
+    if ('username' in auth) throw new ConfigError('auth: give either username and password, or token, not both');
+    if (typeof auth.token !== 'string' || auth.token === '') throw new ConfigError('auth.token must be a non-empty string');
+    return { token: auth.token };
+  }
+  if (typeof auth.username !== 'string' || auth.username === '' || typeof auth.password !== 'string') {
+    throw new ConfigError('auth needs a non-empty username and a password (string)');
+  }
+  return { username: auth.username, password: auth.password };
+}
+
+function resolveTls(tls: TlsConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const read = (name: string, value: Buffer | string | undefined): Buffer | undefined => {
+    if (value === undefined) return undefined;
+    if (Buffer.isBuffer(value)) return value;
+    if (typeof value !== 'string') throw new ConfigError(`tls.${name} must be a Buffer or a file path`);
+    try {
+      return readFileSync(value);
+    } catch (error) {
+      throw new ConfigError(`tls.${name}: cannot read ${value}: ${(error as Error).message}`);
+    }
+  };
+  const out = { ca: read('ca', tls.ca), cert: read('cert', tls.cert), key: read('key', tls.key) };
+  if ((out.cert === undefined) !== (out.key === undefined)) throw new ConfigError('tls.cert and tls.key go together');
+  return out;
 }

@@ -6,6 +6,7 @@ import type { ResolvedConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
+import { TokenSource } from './middleware/auth.js';
 import {
   AuthDefinition,
   ClusterDefinition,
@@ -43,6 +44,8 @@ export type Services = { [K in keyof Definitions]: GrpcClient<Definitions[K], Ca
 export class Connection {
   /** Aborted by `close()`; every call and stream listens to it. */
   readonly closed: AbortSignal;
+  /** The auth token, shared by every call and stream. */
+  readonly tokens: TokenSource;
   private readonly closer = new AbortController();
   private readonly factory: EtcdClientFactory;
   private readonly defaultOptions: { [K in keyof Definitions]: DefaultCallOptions<NormalizedServiceDefinition<Definitions[K]>, CallOptionsOf<EtcdClientFactory>> };
@@ -53,7 +56,11 @@ export class Connection {
     this.closed = this.closer.signal;
     // Every call in flight listens for close(): thousands at once are normal, not a leak.
     setMaxListeners(0, this.closed);
-    this.factory = createEtcdClientFactory(this.closed, config.onCall);
+    this.tokens = new TokenSource(config.auth, async (name, password) => {
+      const response = await this.services.auth.authenticate({ name, password });
+      return response.token;
+    });
+    this.factory = createEtcdClientFactory(this.closed, config.onCall, this.tokens);
     this.defaultOptions = Object.fromEntries(
       Object.entries(definitions).map(([name, definition]) => [name, methodDefaults(definition, config)]),
     ) as Connection['defaultOptions'];
@@ -79,17 +86,33 @@ export class Connection {
     if (this.closed.aborted) return;
     if (urls.length === 0) throw new ConfigError('the endpoint list must not be empty');
     const endpoints = urls.map(parseEndpoint);
-    const secure = endpoints.some((e) => e.secure);
-    if (secure && !endpoints.every((e) => e.secure)) throw new ConfigError('mixing http and https endpoints is not supported');
+    const secure = endpoints.some((e) => e.secure) || this.config.tls !== undefined;
+    if (endpoints.some((e) => e.secure) && !endpoints.every((e) => e.secure)) {
+      throw new ConfigError('mixing http and https endpoints is not supported');
+    }
     const channel = this.createChannel(grpcTarget(endpoints), secure, endpoints.length > 1);
+    const previous = this.channel;
+    this.channel = channel;
+    this.current = { endpoints, services: this.buildServices(channel) };
+    previous?.close();
+  }
+
+  /**
+   * Service clients on a channel of their own to one endpoint, for calls that must reach that
+   * member (status, defragment, hashKV, moveLeader). The caller closes it.
+   */
+  dial(url: string): { services: Services; close(): void } {
+    const endpoint = parseEndpoint(url);
+    const channel = this.createChannel(grpcTarget([endpoint]), endpoint.secure || this.config.tls !== undefined, false);
+    return { services: this.buildServices(channel), close: () => channel.close() };
+  }
+
+  private buildServices(channel: Channel): Services {
     const services = {} as Record<keyof Definitions, unknown>;
     for (const name of Object.keys(definitions) as Array<keyof Definitions>) {
       services[name] = this.factory.create(definitions[name], channel, this.defaultOptions[name] as never);
     }
-    const previous = this.channel;
-    this.channel = channel;
-    this.current = { endpoints, services: services as Services };
-    previous?.close();
+    return services as Services;
   }
 
   /** Cancels everything in flight and closes the channel. Idempotent. */
@@ -115,7 +138,8 @@ export class Connection {
       options['grpc.keepalive_timeout_ms'] = config.keepAliveTimeout;
     }
     if (balance) options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
-    const credentials = secure ? ChannelCredentials.createSsl() : ChannelCredentials.createInsecure();
+    const { tls } = config;
+    const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : ChannelCredentials.createInsecure();
     return new Channel(target, credentials, options);
   }
 }

@@ -1,5 +1,5 @@
 export { Client } from './client.js';
-export type { ClientConfig, RetryConfig, CallEvent } from './config.js';
+export type { ClientConfig, RetryConfig, CallEvent, AuthConfig, TlsConfig } from './config.js';
 export type { CallOptions } from './call-options.js';
 export type { Bytes, Int64 } from './encoding.js';
 export { prefixEnd } from './encoding.js';
@@ -41,3 +41,9 @@ export { Election } from './concurrency/election.js';
 export type { CampaignOptions, LeaderValue } from './concurrency/election.js';
 export { stm } from './concurrency/stm.js';
 export type { Isolation, StmOptions, StmTx } from './concurrency/stm.js';
+export { ClusterClient } from './cluster.js';
+export type { Member } from './cluster.js';
+export { MaintenanceClient, SnapshotIntegrityError } from './maintenance.js';
+export type { Alarm, MemberStatus, DowngradeAction } from './maintenance.js';
+export { AuthClient } from './auth.js';
+export type { Permission, PermissionType } from './auth.js';

@@ -13,6 +13,7 @@ import {
 } from './errors.js';
 import { type KeyValue, type ResponseHeader, decodeHeader, decodeKv } from './kv.js';
 import { type RangeOptions, encodeRange } from './op.js';
+import { isTokenError } from './middleware/auth.js';
 import { Event_EventType, type WatchRequest, type WatchResponse as PbWatchResponse, WatchCreateRequest_FilterType } from './proto.js';
 
 /** Options of `client.watch`. */
@@ -111,6 +112,8 @@ export class Watcher implements AsyncIterable<WatchResponse> {
   /** @internal */ readonly options: WatchOptions;
   /** @internal */ cancelRequested = false;
   /** @internal */ fragments: WatchEvent[] = [];
+  /** @internal Set once a create was refused for auth and retried with a fresh token. */
+  authRetried = false;
 
   private readonly buffer: WatchResponse[] = [];
   private buffered = 0;
@@ -436,7 +439,8 @@ export class WatchStream {
         signal.removeEventListener('abort', onAbort);
       }
       if (signal.aborted) return;
-      if (failure && !resumable(failure)) {
+      const refreshable = failure !== undefined && this.connection.tokens.refreshable && isTokenError(failure);
+      if (failure && !resumable(failure) && !refreshable) {
         this.close(failure);
         return;
       }
@@ -500,7 +504,22 @@ export class WatchStream {
     watcher.deliver(decodeHeader(response.header), all, progress);
   }
 
+  /**
+   * A create refused for auth reasons may only mean the stream's token expired: once per
+   * watcher, drop the token and reopen the stream (which authenticates again) before giving up.
+   */
+  private retryWithFreshToken(watcher: Watcher, response: PbWatchResponse): boolean {
+    const { tokens } = this.connection;
+    if (watcher.authRetried || !tokens.refreshable || !authCancelReasons.has(response.cancelReason)) return false;
+    watcher.authRetried = true;
+    tokens.invalidate();
+    this.pending.unshift(watcher);
+    this.reset();
+    return true;
+  }
+
   private onCreated(watcher: Watcher, response: PbWatchResponse): void {
+    if ((response.canceled || response.watchId === -1n) && this.retryWithFreshToken(watcher, response)) return;
     if (response.canceled || response.watchId === -1n) {
       watcher.finish(cancelError(response));
       this.stopIfIdle();
@@ -518,6 +537,9 @@ export class WatchStream {
     }
   }
 }
+
+/** etcd's cancel reasons when a watch's token has expired (older servers say "permission denied"). */
+const authCancelReasons = new Set(['etcdserver: invalid auth token', 'etcdserver: permission denied', 'etcdserver: revision of auth store is old', 'etcdserver: user name is empty']);
 
 /** Stream failures after which the watchers are re-created; anything else ends them. */
 function resumable(error: EtcdError): boolean {

@@ -3,6 +3,7 @@ import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import type { CallEvent } from '../config.js';
 import { retryGuardMiddleware } from '../retry.js';
+import { type TokenSource, authMiddleware } from './auth.js';
 import { lifecycleMiddleware } from './lifecycle.js';
 import { timeoutMiddleware } from './timeout.js';
 
@@ -14,13 +15,15 @@ import { timeoutMiddleware } from './timeout.js';
  *   deadline   (nice-grpc) aborts the call when the deadline passes, retries included
  *   retry      (nice-grpc) repeats UNAVAILABLE with exponential backoff and jitter
  *   retryGuard keeps writes that may have reached etcd out of the retry middleware's sight
+ *   auth       sends the token; on a rejected token, re-authenticates and repeats the call once
  *   transport  grpc-js
  *
  * nice-grpc invokes the middleware attached first last, so `.use()` below reads innermost first.
  * @internal
  */
-export function createEtcdClientFactory(closed: AbortSignal, onCall: ((event: CallEvent) => void) | undefined) {
+export function createEtcdClientFactory(closed: AbortSignal, onCall: ((event: CallEvent) => void) | undefined, tokens: TokenSource) {
   return createClientFactory()
+    .use(authMiddleware(tokens))
     .use(retryGuardMiddleware)
     .use(retryMiddleware)
     .use(deadlineMiddleware)

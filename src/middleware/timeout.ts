@@ -27,10 +27,12 @@ export const timeoutMiddleware: ClientMiddleware<TimeoutOptions, DeadlineOptions
   if (timeout === undefined || timeout === Infinity) return yield* call.next(call.request, rest);
   const metadata = Metadata(rest.metadata);
   metadata.set('grpc-timeout', grpcTimeout(timeout));
+  const started = performance.now();
   try {
     return yield* call.next(call.request, { ...rest, metadata, deadline: timeout });
   } catch (error) {
-    if (error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED) {
+    // etcd may answer DEADLINE_EXCEEDED itself, earlier (its own request timeout): keep its words then.
+    if (error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED && performance.now() - started >= timeout - 1) {
       throw new DeadlineExceededError(`${call.method.path} got no answer within its ${timeout} ms timeout`, {
         path: call.method.path,
         cause: error,

@@ -1,7 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +17,10 @@ export interface EtcdOptions {
   args?: string[];
   /** Extra environment variables for the etcd process. */
   env?: Record<string, string>;
+  /** Serve clients over TLS with these PEM files; `clientCertAuth` requires client certificates. */
+  tls?: { certFile: string; keyFile: string; caFile: string; clientCertAuth?: boolean };
+  /** `existing` for a member that joins a running cluster (after `memberAdd`). Default `new`. */
+  initialClusterState?: 'new' | 'existing';
 }
 
 /** Result of an etcdctl run. */
@@ -55,7 +60,7 @@ export class EtcdServer {
     private readonly options: EtcdOptions,
   ) {
     this.endpoint = `127.0.0.1:${clientPort}`;
-    this.clientUrl = `http://${this.endpoint}`;
+    this.clientUrl = `${options.tls ? 'https' : 'http'}://${this.endpoint}`;
     this.peerUrl = `http://127.0.0.1:${peerPort}`;
   }
 
@@ -76,9 +81,10 @@ export class EtcdServer {
       `--initial-advertise-peer-urls=${this.peerUrl}`,
       `--initial-cluster=${this.initialCluster}`,
       `--initial-cluster-token=${this.clusterToken}`,
-      `--initial-cluster-state=${this.started ? 'existing' : 'new'}`,
+      `--initial-cluster-state=${this.started ? 'existing' : (this.options.initialClusterState ?? 'new')}`,
       '--logger=zap',
       '--log-level=warn',
+      ...this.tlsArgs(),
       ...(this.options.args ?? []),
     ];
     const child = spawn(etcdBinary('etcd'), args, {
@@ -101,6 +107,19 @@ export class EtcdServer {
       }),
     );
     await this.waitHealthy(20_000);
+  }
+
+  private tlsArgs(): string[] {
+    const { tls } = this.options;
+    if (!tls) return [];
+    return [`--cert-file=${tls.certFile}`, `--key-file=${tls.keyFile}`, `--trusted-ca-file=${tls.caFile}`, ...(tls.clientCertAuth ? ['--client-cert-auth'] : [])];
+  }
+
+  /** etcdctl flags for this server's TLS, when it has any. */
+  private etcdctlTlsArgs(): string[] {
+    const { tls } = this.options;
+    if (!tls) return [];
+    return [`--cacert=${tls.caFile}`, `--cert=${tls.certFile}`, `--key=${tls.keyFile}`];
   }
 
   /** Waits until /health says true; rejects with the server log if it exits or takes too long. */
@@ -211,7 +230,7 @@ export class EtcdServer {
     return new Promise((resolve) => {
       const child = execFile(
         etcdBinary('etcdctl'),
-        [`--endpoints=${this.clientUrl}`, ...args],
+        [`--endpoints=${this.clientUrl}`, ...this.etcdctlTlsArgs(), ...args],
         { env: { ...process.env, ETCDCTL_API: '3', ...options.env }, encoding: 'buffer', timeout: options.timeoutMs ?? 20_000, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -225,7 +244,7 @@ export class EtcdServer {
 
   /** Starts a long-running etcdctl (e.g. `lock`, `elect`); destroy() kills it if still running. */
   spawnEtcdctl(args: string[], env: Record<string, string> = {}): ChildProcess {
-    const child = spawn(etcdBinary('etcdctl'), [`--endpoints=${this.clientUrl}`, ...args], {
+    const child = spawn(etcdBinary('etcdctl'), [`--endpoints=${this.clientUrl}`, ...this.etcdctlTlsArgs(), ...args], {
       env: { ...process.env, ETCDCTL_API: '3', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -235,8 +254,11 @@ export class EtcdServer {
   }
 
   private http(path: string, timeoutMs: number): Promise<string> {
+    const { tls } = this.options;
+    const send = tls ? httpsRequest : request;
+    const tlsOptions = tls ? { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {};
     return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: this.clientPort, path, agent: false, timeout: timeoutMs }, (res) => {
+      const req = send({ host: '127.0.0.1', port: this.clientPort, path, agent: false, timeout: timeoutMs, ...tlsOptions }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -249,14 +271,16 @@ export class EtcdServer {
   }
 }
 
-/** Allocates ports and a data dir for a member (not started). @internal */
-export async function prepareMember(name: string, options: EtcdOptions, cluster?: { initialCluster: string; token: string }): Promise<EtcdServer> {
-  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const dataDir = await mkdtemp(join(base, `nice-etcd-${name}-`));
+/** A fresh temporary data dir, in /dev/shm when there is one. @internal */
+export function tempDataDir(name: string): Promise<string> {
+  return mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `nice-etcd-${name}-`));
+}
+
+/** Allocates ports and a data dir for a single-member etcd (not started). */
+async function prepareMember(name: string, options: EtcdOptions): Promise<EtcdServer> {
+  const dataDir = await tempDataDir(name);
   const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const token = cluster?.token ?? `nice-etcd-${process.pid}-${++counter}`;
-  const initialCluster = cluster?.initialCluster ?? `${name}=http://127.0.0.1:${peerPort}`;
-  return new EtcdServer(name, dataDir, clientPort, peerPort, initialCluster, token, options);
+  return new EtcdServer(name, dataDir, clientPort, peerPort, `${name}=http://127.0.0.1:${peerPort}`, `nice-etcd-${process.pid}-${++counter}`, options);
 }
 
 /** Starts a single-member etcd on free loopback ports with a temporary data dir. */

@@ -1,0 +1,95 @@
+import { abortable } from 'abort-controller-x';
+import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall, Metadata } from 'nice-grpc-common';
+import { AuthNotEnabledError } from '../errors.js';
+
+/** etcd's messages that mean "get a new token and try again" (Go's shouldRefreshToken). */
+const refreshMessages = new Set([
+  'etcdserver: invalid auth token',
+  'etcdserver: revision of auth store is old',
+  'etcdserver: user name is empty',
+]);
+
+/** Whether an error says the token is missing, expired or stale. @internal */
+export function isTokenError(error: unknown): boolean {
+  const details = error instanceof ClientError ? error.details : (error as { details?: unknown } | null)?.details;
+  return typeof details === 'string' && refreshMessages.has(details);
+}
+
+const authenticatePath = '/etcdserverpb.Auth/Authenticate';
+
+/**
+ * The client's auth token: fetched lazily with the configured user and password (one
+ * Authenticate at a time, shared by every call that needs it), or a static token.
+ * @internal
+ */
+export class TokenSource {
+  private cached: { token: string | undefined } | undefined;
+  private inflight: Promise<string | undefined> | undefined;
+
+  constructor(
+    private readonly credentials: { username: string; password: string } | { token: string } | undefined,
+    private readonly authenticate: (name: string, password: string) => Promise<string>,
+  ) {}
+
+  /** True when a rejected token can be replaced (user and password are known). */
+  get refreshable(): boolean {
+    return this.credentials !== undefined && 'username' in this.credentials;
+  }
+
+  /** The token to send, or undefined when none is configured or etcd has auth disabled. */
+  get(signal?: AbortSignal): Promise<string | undefined> {
+    const { credentials } = this;
+    if (!credentials) return Promise.resolve(undefined);
+    if ('token' in credentials) return Promise.resolve(credentials.token);
+    if (this.cached) return Promise.resolve(this.cached.token);
+    this.inflight ??= this.authenticate(credentials.username, credentials.password)
+      .then(
+        (token) => token,
+        (error: unknown) => {
+          // Like Go's client: credentials for a cluster without auth are silently unused.
+          if (error instanceof AuthNotEnabledError) return undefined;
+          throw error;
+        },
+      )
+      .then((token) => {
+        this.cached = { token };
+        return token;
+      })
+      .finally(() => (this.inflight = undefined));
+    return signal ? abortable(signal, this.inflight) : this.inflight;
+  }
+
+  /** Forgets `token` if it is still the current one (etcd rejected it); undefined: whatever is current. */
+  invalidate(token?: string): void {
+    if (this.cached && (token === undefined || this.cached.token === token)) this.cached = undefined;
+  }
+}
+
+/**
+ * Sends the auth token as `token` metadata on every call and stream. When etcd rejects it
+ * (expired, stale auth revision, missing), the token is dropped; a unary call is then repeated
+ * once with a fresh token, and a stream's owner reopens it (watch and keep-alive do).
+ * @internal
+ */
+export function authMiddleware(tokens: TokenSource): ClientMiddleware {
+  return async function* auth<Request, Response>(call: ClientMiddlewareCall<Request, Response>, options: CallOptions) {
+    if (call.method.path === authenticatePath) return yield* call.next(call.request, options);
+    const token = await tokens.get(options.signal);
+    try {
+      return yield* call.next(call.request, withToken(options, token));
+    } catch (error) {
+      if (!isTokenError(error) || !tokens.refreshable) throw error;
+      tokens.invalidate(token);
+      if (call.requestStream || call.responseStream) throw error;
+      const fresh = await tokens.get(options.signal);
+      return yield* call.next(call.request, withToken(options, fresh));
+    }
+  };
+}
+
+function withToken(options: CallOptions, token: string | undefined): CallOptions {
+  if (token === undefined) return options;
+  const metadata = Metadata(options.metadata);
+  metadata.set('token', token);
+  return { ...options, metadata };
+}

@@ -1,0 +1,156 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Client } from '../../src/index.js';
+import { InvalidArgumentError, MemberNotFoundError, NoLeaderError, NotLeaderError, ServerTimeoutError } from '../../src/errors.js';
+import { type EtcdCluster, etcdBinary, etcdServerVersion, startCluster } from '../harness/index.js';
+
+let cluster: EtcdCluster;
+let client: Client;
+
+beforeAll(async () => {
+  cluster = await startCluster(3);
+  client = new Client({ endpoints: cluster.endpoints });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await cluster?.destroy();
+});
+
+/** Repeats `fn` while it fails with the given reason (etcd's transient refusals), for up to 20 s. */
+async function retryWhile<T>(reason: string, fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if ((error as { reason?: string }).reason !== reason || i === 100) throw error;
+      await sleep(200);
+    }
+  }
+}
+
+describe('cluster', () => {
+  it('lists the members etcdctl lists', async () => {
+    const { members } = await client.cluster.memberList();
+    const { stdout } = await cluster.members[0].etcdctl(['member', 'list', '-w', 'json']);
+    // etcdctl prints ids as JSON numbers, which lose precision: compare them as hex strings instead.
+    const hex = await cluster.members[0].etcdctl(['member', 'list', '-w', 'simple']);
+    const fromGo = JSON.parse(stdout) as { members: Array<{ name: string; peerURLs: string[]; clientURLs: string[] }> };
+    expect(members.map((m) => m.name).sort()).toEqual(fromGo.members.map((m) => m.name).sort());
+    expect(members.map((m) => m.clientUrls[0]).sort()).toEqual(cluster.members.map((m) => m.clientUrl).sort());
+    for (const m of members) expect(hex.stdout).toContain(m.id.toString(16));
+    expect(members.every((m) => !m.isLearner)).toBe(true);
+    expect((await client.cluster.memberList({ serializable: true })).members).toHaveLength(3);
+  });
+
+  it('checks peer URLs before sending', async () => {
+    await expect(client.cluster.memberAdd(['not a url'])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(client.cluster.memberAdd(['ftp://127.0.0.1:1'])).rejects.toThrow(/expected http\(s\):\/\/host:port/);
+  });
+
+  it('fails to remove a member that does not exist with MemberNotFoundError', async () => {
+    await expect(client.cluster.memberRemove(0x1234n)).rejects.toBeInstanceOf(MemberNotFoundError);
+  });
+
+  it('adds a learner, promotes it once it caught up, and removes it', async () => {
+    const joining = await cluster.prepareMember(`learner-${process.pid}`);
+    // etcd refuses membership changes until every member has been up for a while ("unhealthy cluster").
+    const added = await retryWhile('Unhealthy', () => client.cluster.memberAdd([joining.peerUrl], { learner: true }));
+    expect(added.member.isLearner).toBe(true);
+    expect(added.members).toHaveLength(4);
+    const learner = await joining.join(added.members);
+    try {
+      await client.put('cluster/learner', 'replicated');
+      await retryWhile('LearnerNotReady', () => client.cluster.memberPromote(added.member.id));
+      const after = await client.cluster.memberList();
+      expect(after.members.find((m) => m.id === added.member.id)?.isLearner).toBe(false);
+      const status = await client.maintenance.status(learner.endpoint);
+      expect(status.header.memberId).toBe(added.member.id);
+      await client.cluster.memberUpdate(added.member.id, [joining.peerUrl]);
+      const removed = await retryWhile('Unhealthy', () => client.cluster.memberRemove(added.member.id));
+      expect(removed.members.map((m) => m.id)).not.toContain(added.member.id);
+    } finally {
+      cluster.members.splice(cluster.members.indexOf(learner), 1);
+      await learner.destroy();
+    }
+  }, 60_000);
+});
+
+describe('maintenance', () => {
+  it('reaches each member by its endpoint: status, hashKV, hash, defragment', async () => {
+    const { members } = await client.cluster.memberList();
+    const put = await client.put('maint/k', 'v');
+    const hashes = new Set<number>();
+    for (const server of cluster.members) {
+      const status = await client.maintenance.status(server.endpoint);
+      const member = members.find((m) => m.clientUrls.includes(server.clientUrl));
+      expect(status.header.memberId).toBe(member?.id);
+      expect(status.version).toBe(etcdServerVersion());
+      expect(status.leader).not.toBe(0n);
+      expect(status.dbSize).toBeGreaterThan(0n);
+      const { hash } = await client.maintenance.hashKV(server.endpoint, put.header.revision);
+      hashes.add(hash);
+      expect((await client.maintenance.hash(server.endpoint)).header.memberId).toBe(member?.id);
+      await client.maintenance.defragment(server.endpoint);
+    }
+    expect(hashes.size).toBe(1);
+  });
+
+  it('lists no alarms on a healthy cluster, and disarming none is a no-op', async () => {
+    expect((await client.maintenance.alarms()).alarms).toEqual([]);
+    expect((await client.maintenance.disarm()).alarms).toEqual([]);
+  });
+
+  it('moves the leader to another member', async () => {
+    const { leader } = await client.maintenance.status();
+    const { members } = await client.cluster.memberList();
+    const target = members.find((m) => m.id !== leader)!;
+    const follower = members.find((m) => m.id !== leader && m.id !== target.id)!;
+    await expect(client.maintenance.moveLeader(target.id, { endpoint: follower.clientUrls[0] })).rejects.toBeInstanceOf(NotLeaderError);
+    await client.maintenance.moveLeader(target.id);
+    expect((await client.maintenance.status(target.clientUrls[0])).leader).toBe(target.id);
+  });
+
+  it('saves a snapshot that etcd\'s own tools accept', async () => {
+    await client.put('maint/snap', 'in the snapshot');
+    const dir = await mkdtemp(join(tmpdir(), 'nice-etcd-snap-'));
+    try {
+      // Snapshots come from one member: use a client with exactly one endpoint.
+      await using single = new Client({ endpoints: [cluster.members[0].endpoint] });
+      const path = join(dir, 'backup.db');
+      const { size } = await single.maintenance.saveSnapshot(path);
+      expect((await stat(path)).size).toBe(size);
+      const tool = etcdServerVersion().startsWith('3.4') ? [etcdBinary('etcdctl'), ['snapshot', 'status', path, '-w', 'json']] as const : [etcdBinary('etcdutl'), ['snapshot', 'status', path, '-w', 'json']] as const;
+      const { stdout } = await promisify(execFile)(tool[0], [...tool[1]], { env: { ...process.env, ETCDCTL_API: '3' } });
+      const status = JSON.parse(stdout) as { totalKey: number; revision: number };
+      expect(status.totalKey).toBeGreaterThan(0);
+      expect(status.revision).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a cluster that lost its quorum', () => {
+  it('fails writes on the old leader with ServerTimeoutError and requireLeader calls with NoLeaderError', async () => {
+    const small = await startCluster(3);
+    try {
+      const leader = await small.leader();
+      await using c = new Client({ endpoints: [leader.endpoint], retry: { maxAttempts: 1 }, timeout: 20_000 });
+      await c.put('quorum/k', 'v');
+      await Promise.all(small.members.filter((m) => m !== leader).map((m) => m.stop()));
+      // The leader accepts the write but can never commit it: etcd gives up after its request timeout.
+      await expect(c.put('quorum/k', 'lost')).rejects.toBeInstanceOf(ServerTimeoutError);
+      // By now it has stepped down, and has no leader to follow.
+      await expect(c.get('quorum/k', { requireLeader: true, serializable: true })).rejects.toBeInstanceOf(NoLeaderError);
+      // Without requireLeader a serializable read is still served from the member's own data.
+      expect((await c.get('quorum/k', { serializable: true })).kvs[0].value.toString()).toBe('v');
+    } finally {
+      await small.destroy();
+    }
+  }, 60_000);
+});
