@@ -55,6 +55,8 @@ export class FailedPreconditionError extends EtcdError {}
 export class PermissionDeniedError extends EtcdError {}
 /** The auth token is missing, invalid or expired (UNAUTHENTICATED). */
 export class UnauthenticatedError extends EtcdError {}
+/** The server does not know this call: it is older than the API used (e.g. AuthStatus before etcd 3.5). */
+export class UnimplementedError extends EtcdError {}
 /** No server could serve the call right now: transport down, no leader, timeouts (UNAVAILABLE). */
 export class UnavailableError extends EtcdError {}
 
@@ -260,6 +262,7 @@ const groupByCode: Partial<Record<Status, ErrorClass>> = {
   [Status.PERMISSION_DENIED]: PermissionDeniedError,
   [Status.UNAUTHENTICATED]: UnauthenticatedError,
   [Status.UNAVAILABLE]: UnavailableError,
+  [Status.UNIMPLEMENTED]: UnimplementedError,
 };
 
 /** Turns a gRPC status (code + message) into the matching `EtcdError` subclass. */

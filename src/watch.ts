@@ -510,7 +510,7 @@ export class WatchStream {
    */
   private retryWithFreshToken(watcher: Watcher, response: PbWatchResponse): boolean {
     const { tokens } = this.connection;
-    if (watcher.authRetried || !tokens.refreshable || !authCancelReasons.has(response.cancelReason)) return false;
+    if (watcher.authRetried || !tokens.refreshable || !authCancelReasons.has(parseCancelReason(response.cancelReason).details)) return false;
     watcher.authRetried = true;
     tokens.invalidate();
     this.pending.unshift(watcher);
@@ -541,6 +541,18 @@ export class WatchStream {
 /** etcd's cancel reasons when a watch's token has expired (older servers say "permission denied"). */
 const authCancelReasons = new Set(['etcdserver: invalid auth token', 'etcdserver: permission denied', 'etcdserver: revision of auth store is old', 'etcdserver: user name is empty']);
 
+/**
+ * etcd puts a gRPC status in a cancel reason, as Go prints it: `rpc error: code = Unauthenticated
+ * desc = etcdserver: invalid auth token`; older servers send the bare message.
+ */
+export function parseCancelReason(reason: string): { code: Status; details: string } {
+  const match = /^rpc error: code = (\w+) desc = (.*)$/s.exec(reason);
+  if (!match) return { code: Status.FAILED_PRECONDITION, details: reason };
+  const name = match[1].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() as keyof typeof Status;
+  const code = Status[name];
+  return { code: typeof code === 'number' ? code : Status.FAILED_PRECONDITION, details: match[2] };
+}
+
 /** Stream failures after which the watchers are re-created; anything else ends them. */
 function resumable(error: EtcdError): boolean {
   return error.code === Status.UNAVAILABLE || error.code === Status.INTERNAL || error.code === Status.UNKNOWN || error.code === Status.CANCELLED;
@@ -556,7 +568,10 @@ function cancelError(response: PbWatchResponse): EtcdError {
     error.compactRevision = response.compactRevision;
     return error;
   }
-  if (response.cancelReason) return errorFromStatus(Status.FAILED_PRECONDITION, response.cancelReason);
+  if (response.cancelReason) {
+    const { code, details } = parseCancelReason(response.cancelReason);
+    return errorFromStatus(code, details);
+  }
   return new WatchCanceledError(Status.CANCELLED, 'etcd cancelled the watch', { reason: 'WatchCanceled' });
 }
 

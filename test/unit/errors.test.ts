@@ -47,3 +47,15 @@ describe('the server error table', () => {
     expect(error.cause).toBe(cause);
   });
 });
+
+describe('watch cancel reasons', () => {
+  it('parse the gRPC status etcd writes into them', () => {
+    const { parseCancelReason } = jest.requireActual<typeof import('../../src/watch.js')>('../../src/watch.js');
+    expect(parseCancelReason('rpc error: code = Unauthenticated desc = etcdserver: invalid auth token')).toEqual({
+      code: Status.UNAUTHENTICATED,
+      details: 'etcdserver: invalid auth token',
+    });
+    expect(parseCancelReason('rpc error: code = PermissionDenied desc = etcdserver: permission denied').code).toBe(Status.PERMISSION_DENIED);
+    expect(parseCancelReason('etcdserver: permission denied')).toEqual({ code: Status.FAILED_PRECONDITION, details: 'etcdserver: permission denied' });
+  });
+});
