@@ -1,5 +1,6 @@
 import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall, Metadata, Status } from 'nice-grpc-common';
 import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
+import type { RetryOptions } from 'nice-grpc-client-middleware-retry';
 import { DeadlineExceededError } from '../errors.js';
 
 /** Call option consumed by `timeoutMiddleware`. @internal */
@@ -19,23 +20,31 @@ const maxTimeoutValue = 99_999_999;
  * into a `DeadlineExceededError` that names the limit.
  * @internal
  */
-export const timeoutMiddleware: ClientMiddleware<TimeoutOptions, DeadlineOptions> = async function* timeout<Request, Response>(
-  call: ClientMiddlewareCall<Request, Response, DeadlineOptions>,
-  options: CallOptions & TimeoutOptions & DeadlineOptions,
+export const timeoutMiddleware: ClientMiddleware<TimeoutOptions, DeadlineOptions & RetryOptions> = async function* timeout<Request, Response>(
+  call: ClientMiddlewareCall<Request, Response, DeadlineOptions & RetryOptions>,
+  options: CallOptions & TimeoutOptions & DeadlineOptions & RetryOptions,
 ) {
   const { timeout, ...rest } = options;
   if (timeout === undefined || timeout === Infinity) return yield* call.next(call.request, rest);
   const metadata = Metadata(rest.metadata);
   metadata.set('grpc-timeout', grpcTimeout(timeout));
   const started = performance.now();
+  // The failure that made the retry middleware try again: when time runs out during retries,
+  // it is the real reason (a refused connection, a TLS failure), not the timeout.
+  let lastRetried: ClientError | undefined;
+  const onRetryableError = (error: ClientError, attempt: number, delayMs: number) => {
+    lastRetried = error;
+    rest.onRetryableError?.(error, attempt, delayMs);
+  };
   try {
-    return yield* call.next(call.request, { ...rest, metadata, deadline: timeout });
+    return yield* call.next(call.request, { ...rest, metadata, deadline: timeout, onRetryableError });
   } catch (error) {
     // etcd may answer DEADLINE_EXCEEDED itself, earlier (its own request timeout): keep its words then.
     if (error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED && performance.now() - started >= timeout - 1) {
-      throw new DeadlineExceededError(`${call.method.path} got no answer within its ${timeout} ms timeout`, {
+      const last = lastRetried ? `; the last attempt failed with ${Status[lastRetried.code]}: ${lastRetried.details}` : '';
+      throw new DeadlineExceededError(`${call.method.path} got no answer within its ${timeout} ms timeout${last}`, {
         path: call.method.path,
-        cause: error,
+        cause: lastRetried ?? error,
       });
     }
     throw error;
