@@ -22,7 +22,7 @@ export type {
 } from './kv.js';
 export { NamespacedKV } from './namespace/kv.js';
 export type { Namespaceable } from './namespace/kv.js';
-export { Watcher, WatchOverflowError, WatchCanceledError } from './watch.js';
+export { Watcher, WatchOverflowError } from './watch.js';
 export type { WatchOptions, WatchEvent, WatchResponse } from './watch.js';
 export { Lease, LeaseClient, KeepAlive } from './lease.js';
 export type { LeaseGrant, LeaseTimeToLive, KeepAliveResponse, KeepAliveEndReason, KeepAliveOptions } from './lease.js';

@@ -163,34 +163,7 @@ export class MaintenanceClient {
    * Resolves with the size in bytes. The file is what `etcdutl snapshot restore` expects.
    */
   async saveSnapshot(path: string, options: CallOptions = {}): Promise<{ size: number }> {
-    const part = `${path}.part`;
-    const file = await open(part, 'w');
-    let size = 0;
-    const hash = createHash('sha256');
-    // The last 32 bytes seen so far: the candidate checksum, not part of the hashed database.
-    let tail = Buffer.alloc(0);
-    try {
-      for await (const chunk of this.snapshot(options)) {
-        await file.write(chunk);
-        size += chunk.length;
-        const joined = Buffer.concat([tail, chunk]);
-        const cut = Math.max(0, joined.length - 32);
-        hash.update(joined.subarray(0, cut));
-        tail = joined.subarray(cut);
-      }
-      if (size % 512 !== 32 || tail.length !== 32) {
-        throw new SnapshotIntegrityError(`snapshot of ${size} bytes has no trailing sha256 (etcd sends database pages plus 32 bytes)`);
-      }
-      if (!hash.digest().equals(tail)) throw new SnapshotIntegrityError('snapshot sha256 does not match its contents');
-      await file.sync();
-      await file.close();
-      await rename(part, path);
-      return { size };
-    } catch (error) {
-      await file.close().catch(() => undefined);
-      await rm(part, { force: true });
-      throw error;
-    }
+    return writeSnapshot(path, this.snapshot(options));
   }
 
   /** Runs `fn` on a connection to `endpoint` (closed afterwards), or on the shared one. */
@@ -207,4 +180,41 @@ export class MaintenanceClient {
 
 function invalid(details: string): InvalidArgumentError {
   return new InvalidArgumentError(Status.INVALID_ARGUMENT, details, { reason: 'InvalidArgument' });
+}
+
+/**
+ * Writes snapshot chunks to `path` via `path.part`: checks the trailing sha256 (etcd appends the
+ * database's sha256 as the last 32 bytes, and the database is whole 512-byte pages), fsyncs,
+ * renames. On any failure the partial file is removed and `path` is untouched.
+ * @internal
+ */
+export async function writeSnapshot(path: string, chunks: AsyncIterable<Buffer>): Promise<{ size: number }> {
+  const part = `${path}.part`;
+  const file = await open(part, 'w');
+  let size = 0;
+  const hash = createHash('sha256');
+  // The last 32 bytes seen so far: the candidate checksum, not part of the hashed database.
+  let tail = Buffer.alloc(0);
+  try {
+    for await (const chunk of chunks) {
+      await file.write(chunk);
+      size += chunk.length;
+      const joined = Buffer.concat([tail, chunk]);
+      const cut = Math.max(0, joined.length - 32);
+      hash.update(joined.subarray(0, cut));
+      tail = joined.subarray(cut);
+    }
+    if (size % 512 !== 32 || tail.length !== 32) {
+      throw new SnapshotIntegrityError(`snapshot of ${size} bytes has no trailing sha256 (etcd sends database pages plus 32 bytes)`);
+    }
+    if (!hash.digest().equals(tail)) throw new SnapshotIntegrityError('snapshot sha256 does not match its contents');
+    await file.sync();
+    await file.close();
+    await rename(part, path);
+    return { size };
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await rm(part, { force: true });
+    throw error;
+  }
 }

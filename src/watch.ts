@@ -74,8 +74,6 @@ export class WatchOverflowError extends EtcdError {
   }
 }
 
-/** etcd cancelled the watch without a reason it could give (for example, the member is shutting down). */
-export class WatchCanceledError extends EtcdError {}
 
 type Listener<T> = (value: T) => void;
 interface WatcherEvents {
@@ -572,7 +570,7 @@ function cancelError(response: PbWatchResponse): EtcdError {
     const { code, details } = parseCancelReason(response.cancelReason);
     return errorFromStatus(code, details);
   }
-  return new WatchCanceledError(Status.CANCELLED, 'etcd cancelled the watch', { reason: 'WatchCanceled' });
+  return new EtcdError(Status.CANCELLED, 'etcd cancelled the watch without giving a reason', { reason: 'WatchCanceled' });
 }
 
 function decodeEvent(event: { type: Event_EventType; kv?: import('./proto.js').KeyValue; prevKv?: import('./proto.js').KeyValue }, mapKey: ((key: Buffer) => Buffer) | undefined): WatchEvent {

@@ -1,12 +1,13 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Client } from '../../src/index.js';
-import { InvalidArgumentError, MemberNotFoundError, NoLeaderError, NotLeaderError, ServerTimeoutError } from '../../src/errors.js';
-import { type EtcdCluster, etcdBinary, etcdServerVersion, startCluster } from '../harness/index.js';
+import { Client, SnapshotIntegrityError } from '../../src/index.js';
+import { writeSnapshot } from '../../src/maintenance.js';
+import { InvalidArgumentError, MemberNotFoundError, NoLeaderError, NoSpaceError, NotLeaderError, ServerTimeoutError, UnimplementedError } from '../../src/errors.js';
+import { type EtcdCluster, type EtcdServer, etcdBinary, etcdServerVersion, startCluster, startEtcd } from '../harness/index.js';
 
 let cluster: EtcdCluster;
 let client: Client;
@@ -132,6 +133,65 @@ describe('maintenance', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('snapshot integrity', () => {
+  it('refuses to save a snapshot whose sha256 does not match, leaving no file behind', async () => {
+    await using single = new Client({ endpoints: [cluster.members[1].endpoint] });
+    const chunks: Buffer[] = [];
+    for await (const chunk of single.maintenance.snapshot()) chunks.push(chunk);
+    const bytes = Buffer.concat(chunks);
+    bytes[100] ^= 0xff; // one flipped bit in the database part
+    const dir = await mkdtemp(join(tmpdir(), 'nice-etcd-snap-'));
+    try {
+      const path = join(dir, 'corrupt.db');
+      const feed = async function* () {
+        yield bytes.subarray(0, 4096);
+        yield bytes.subarray(4096);
+      };
+      await expect(writeSnapshot(path, feed())).rejects.toBeInstanceOf(SnapshotIntegrityError);
+      await expect(writeSnapshot(path, (async function* () { yield bytes.subarray(0, 1000); })())).rejects.toThrow(/no trailing sha256/);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('alarms and downgrades', () => {
+  let small: EtcdServer;
+  beforeAll(async () => {
+    small = await startEtcd({ args: ['--quota-backend-bytes=4194304'] });
+  });
+  afterAll(() => small?.destroy());
+
+  it('raises NOSPACE when the quota is reached, with NoSpaceError, until compacted, defragmented and disarmed', async () => {
+    await using c = new Client({ endpoints: [small.endpoint] });
+    let error: unknown;
+    for (let i = 0; i < 100 && !error; i++) error = await c.put(`big/${i}`, Buffer.alloc(500_000)).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(NoSpaceError);
+    const { alarms } = await c.maintenance.alarms();
+    expect(alarms).toEqual([{ memberId: (await c.maintenance.status()).header.memberId, alarm: 'nospace' }]);
+    const { header } = await c.delete('big/', { prefix: true });
+    await c.compact(header.revision, { physical: true });
+    await c.maintenance.defragment(small.endpoint);
+    await c.maintenance.disarm();
+    expect((await c.maintenance.alarms()).alarms).toEqual([]);
+    await c.put('after/alarm', 'writable again');
+  });
+
+  it('validates a downgrade target (etcd 3.5+; older servers say UnimplementedError)', async () => {
+    await using c = new Client({ endpoints: [small.endpoint] });
+    if (etcdServerVersion().startsWith('3.4')) {
+      await expect(c.maintenance.downgrade('validate', '3.3')).rejects.toBeInstanceOf(UnimplementedError);
+      return;
+    }
+    const minor = etcdServerVersion().split('.').slice(0, 2).join('.');
+    const previous = `3.${Number(minor.split('.')[1]) - 1}`;
+    expect((await c.maintenance.downgrade('validate', previous)).version).toMatch(/^3\.\d+\.\d+$/);
+    await expect(c.maintenance.downgrade('validate', 'x')).rejects.toMatchObject({ reason: 'WrongDowngradeVersionFormat' });
+    await expect(c.maintenance.downgrade('cancel', previous)).rejects.toMatchObject({ reason: 'NoInflightDowngrade' });
   });
 });
 

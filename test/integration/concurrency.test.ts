@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Election, Mutex, Session, compare, op, stm, type Isolation } from '../../src/index.js';
-import { AbortedError, ElectionNoLeaderError, ElectionNotLeaderError, LockReleasedError, LockedError, SessionExpiredError } from '../../src/errors.js';
+import { AbortedError, ElectionNoLeaderError, ElectionNotLeaderError, LockReleasedError, LockedError, SessionExpiredError, StmConflictError } from '../../src/errors.js';
 import { type EtcdServer, startEtcd } from '../harness/index.js';
 
 let etcd: EtcdServer;
@@ -381,6 +381,21 @@ describe('stm', () => {
       expect(await tx.get(k)).toBeUndefined();
     });
     expect((await client.get(k)).count).toBe(0n);
+  });
+
+  it('gives up with StmConflictError when every attempt conflicts', async () => {
+    const k = name('stm-conflict');
+    await client.put(k, '0');
+    let runs = 0;
+    const error = await stm(client, async (tx) => {
+      const v = Number((await tx.get(k))!.toString());
+      await client.put(k, String(v + 100)); // another writer gets in between, every time
+      runs++;
+      tx.put(k, String(v + 1));
+    }, { maxAttempts: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StmConflictError);
+    expect(runs).toBe(3);
+    expect((await client.get(k)).kvs[0].value.toString()).toBe('300');
   });
 
   it('works inside a namespace', async () => {
