@@ -6,6 +6,7 @@ import { type Int64, toBuffer, toInt64 } from './encoding.js';
 import { InvalidArgumentError, LeaseNotFoundError, Status, toEtcdError } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from './proto.js';
+import { RequestQueue } from './request-queue.js';
 
 /** The result of `lease.grant`. */
 export interface LeaseGrant {
@@ -139,13 +140,18 @@ interface LeaseState {
 export class KeepAliveStream {
   private readonly leases = new Map<bigint, LeaseState>();
   private controller: AbortController | undefined;
-  private queue: LeaseKeepAliveRequest[] = [];
-  private wakeSender: (() => void) | undefined;
+  /** The requests of the current stream attempt. */
+  private requests = new RequestQueue<LeaseKeepAliveRequest>();
   private timer: NodeJS.Timeout | undefined;
   /** Streams opened so far (for tests and metrics). */
   streamsOpened = 0;
+  /** Keep-alive requests sent on earlier streams; `sent` adds the current one's. */
+  private sentBefore = 0;
+
   /** Keep-alive requests sent so far. */
-  sent = 0;
+  get sent(): number {
+    return this.sentBefore + this.requests.sent;
+  }
 
   constructor(private readonly connection: Connection) {}
 
@@ -196,8 +202,7 @@ export class KeepAliveStream {
     this.timer = undefined;
     this.controller?.abort();
     this.controller = undefined;
-    this.queue = [];
-    this.wakeSender?.();
+    this.requests.close();
   }
 
   /** Queues due keep-alives and ends leases whose deadline passed. */
@@ -212,47 +217,30 @@ export class KeepAliveStream {
       if (now >= state.nextSend) {
         // Not again until an answer reschedules it, or a second if none comes.
         state.nextSend = now + 1_000;
-        this.queue.push({ ID: state.id });
+        this.requests.push({ ID: state.id });
       }
     }
     if (this.leases.size === 0) this.stop();
-    else if (this.queue.length > 0) this.wakeSender?.();
-  }
-
-  private async *requests(signal: AbortSignal): AsyncIterable<LeaseKeepAliveRequest> {
-    const onAbort = () => this.wakeSender?.();
-    signal.addEventListener('abort', onAbort);
-    try {
-      while (!signal.aborted) {
-        const batch = this.queue;
-        this.queue = [];
-        for (const request of batch) {
-          this.sent++;
-          yield request;
-        }
-        if (this.queue.length === 0 && !signal.aborted) {
-          await new Promise<void>((resolve) => (this.wakeSender = resolve));
-          this.wakeSender = undefined;
-        }
-      }
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
   }
 
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const requests = new RequestQueue<LeaseKeepAliveRequest>();
+      this.sentBefore += this.requests.sent;
+      this.requests = requests;
       try {
         this.streamsOpened++;
         // Every lease is due at once on a new stream: its answers may have been lost.
         for (const state of this.leases.values()) state.nextSend = 0;
         this.tick();
         const metadata = Metadata({ hasleader: 'true' });
-        for await (const response of this.connection.services.lease.leaseKeepAlive(this.requests(signal), { signal, metadata })) {
+        for await (const response of this.connection.services.lease.leaseKeepAlive(requests, { signal, metadata })) {
           this.onResponse(response);
         }
       } catch (error) {
         if (signal.aborted || isAbortError(error)) return;
+      } finally {
+        requests.close();
       }
       try {
         await delay(signal, reopenDelay);

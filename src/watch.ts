@@ -14,6 +14,7 @@ import {
 import { type KeyValue, type ResponseHeader, decodeHeader, decodeKv } from './kv.js';
 import { type RangeOptions, encodeRange } from './op.js';
 import { isTokenError } from './middleware/auth.js';
+import { RequestQueue } from './request-queue.js';
 import { Event_EventType, type WatchRequest, type WatchResponse as PbWatchResponse, WatchCreateRequest_FilterType } from './proto.js';
 
 /** Options of `client.watch`. */
@@ -277,8 +278,8 @@ export class WatchStream {
   private pending: Watcher[] = [];
   private creating: Watcher | undefined;
   private controller: AbortController | undefined;
-  private queue: WatchRequest[] = [];
-  private wakeSender: (() => void) | undefined;
+  /** The requests of the current stream attempt. */
+  private requests = new RequestQueue<WatchRequest>();
   /** True after `requestProgress()`, so that progress answers are delivered. */
   progressRequested = false;
   /** Streams opened so far. */
@@ -360,8 +361,7 @@ export class WatchStream {
   private stop(): void {
     this.controller?.abort();
     this.controller = undefined;
-    this.queue = [];
-    this.wakeSender?.();
+    this.requests.close();
   }
 
   private stopIfIdle(): void {
@@ -369,8 +369,7 @@ export class WatchStream {
   }
 
   private send(request: WatchRequest): void {
-    this.queue.push(request);
-    this.wakeSender?.();
+    this.requests.push(request);
   }
 
   private sendNextCreate(): void {
@@ -396,24 +395,6 @@ export class WatchStream {
     });
   }
 
-  private async *requests(signal: AbortSignal): AsyncIterable<WatchRequest> {
-    const onAbort = () => this.wakeSender?.();
-    signal.addEventListener('abort', onAbort);
-    try {
-      while (!signal.aborted) {
-        const batch = this.queue;
-        this.queue = [];
-        yield* batch;
-        if (this.queue.length === 0 && !signal.aborted) {
-          await new Promise<void>((resolve) => (this.wakeSender = resolve));
-          this.wakeSender = undefined;
-        }
-      }
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  }
-
   private async run(signal: AbortSignal): Promise<void> {
     let backoff = 50;
     while (!signal.aborted) {
@@ -422,12 +403,13 @@ export class WatchStream {
       const onAbort = () => attempt.abort();
       signal.addEventListener('abort', onAbort);
       let failure: EtcdError | undefined;
+      const requests = new RequestQueue<WatchRequest>();
+      this.requests = requests;
       try {
         this.streamsOpened++;
-        this.queue = [];
         this.sendNextCreate();
         const metadata = this.requireLeader ? Metadata({ hasleader: 'true' }) : undefined;
-        for await (const response of this.connection.services.watch.watch(this.requests(attempt.signal), { signal: attempt.signal, metadata })) {
+        for await (const response of this.connection.services.watch.watch(requests, { signal: attempt.signal, metadata })) {
           backoff = 50;
           this.onResponse(response);
         }
@@ -435,6 +417,7 @@ export class WatchStream {
         failure = toEtcdError(error);
       } finally {
         signal.removeEventListener('abort', onAbort);
+        requests.close();
       }
       if (signal.aborted) return;
       const refreshable = failure !== undefined && this.connection.tokens.refreshable && isTokenError(failure);

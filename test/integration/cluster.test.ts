@@ -34,6 +34,24 @@ async function retryWhile<T>(reason: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+describe('endpoints', () => {
+  it('spreads calls over every endpoint, round robin', async () => {
+    const seen = new Set<bigint>();
+    for (let i = 0; i < 30; i++) seen.add((await client.get('endpoints/k', { serializable: true })).header.memberId);
+    expect(seen.size).toBe(3);
+  });
+
+  it('moves new calls to a new endpoint list at run time', async () => {
+    await using c = new Client({ endpoints: [cluster.members[0].endpoint] });
+    const first = (await c.get('endpoints/k', { serializable: true })).header.memberId;
+    c.setEndpoints([cluster.members[2].endpoint]);
+    expect(c.endpoints).toEqual([cluster.members[2].endpoint]);
+    const second = (await c.get('endpoints/k', { serializable: true })).header.memberId;
+    expect(second).not.toBe(first);
+    expect(second).toBe((await c.maintenance.status(cluster.members[2].endpoint)).header.memberId);
+  });
+});
+
 describe('cluster', () => {
   it('lists the members etcdctl lists', async () => {
     const { members } = await client.cluster.memberList();

@@ -2,20 +2,9 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Election, Mutex, Session, compare, op, stm, type Isolation } from '../../src/index.js';
 import { AbortedError, ElectionNoLeaderError, ElectionNotLeaderError, LockReleasedError, LockedError, SessionExpiredError, StmConflictError } from '../../src/errors.js';
-import { type EtcdServer, startEtcd } from '../harness/index.js';
+import { useEtcd } from '../harness/index.js';
 
-let etcd: EtcdServer;
-let client: Client;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  client = new Client({ endpoints: [etcd.endpoint] });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await etcd?.destroy();
-});
+const suite = useEtcd();
 
 let n = 0;
 const name = (what: string) => `conc-test/${++n}/${what}`;
@@ -43,36 +32,36 @@ async function stopEtcdctl(child: import('node:child_process').ChildProcess): Pr
 
 describe('Session', () => {
   it('keeps its lease alive and revokes it on close', async () => {
-    const session = await Session.create(client, { ttl: 5 });
+    const session = await Session.create(suite.client, { ttl: 5 });
     expect(session.lease).toBeGreaterThan(0n);
-    await client.put(name('owned'), 'v', { lease: session.lease });
+    await suite.client.put(name('owned'), 'v', { lease: session.lease });
     await session.close();
     expect(await session.done).toBe('stopped');
-    expect((await client.lease.timeToLive(session.lease)).ttl).toBe(-1);
+    expect((await suite.client.lease.timeToLive(session.lease)).ttl).toBe(-1);
   });
 
   it('reports the end of its lease through done and signal', async () => {
     // The next keep-alive (TTL/3 after the last) learns that the lease is gone.
-    const session = await Session.create(client, { ttl: 6 });
-    await client.lease.revoke(session.lease);
+    const session = await Session.create(suite.client, { ttl: 6 });
+    await suite.client.lease.revoke(session.lease);
     expect(await session.done).toBe('expired');
     expect(session.signal.aborted).toBe(true);
   }, 20_000);
 
   it('leaves the lease alive when orphaned', async () => {
-    const session = await Session.create(client, { ttl: 30 });
+    const session = await Session.create(suite.client, { ttl: 30 });
     session.orphan();
-    expect((await client.lease.timeToLive(session.lease)).ttl).toBeGreaterThan(0);
-    await client.lease.revoke(session.lease);
+    expect((await suite.client.lease.timeToLive(session.lease)).ttl).toBeGreaterThan(0);
+    await suite.client.lease.revoke(session.lease);
   });
 });
 
 describe('Mutex', () => {
   it('writes the key Go writes: <prefix>/<lease id in hex>, empty, on the lease', async () => {
-    await using session = await Session.create(client);
+    await using session = await Session.create(suite.client);
     const lockName = name('layout');
     const mutex = await new Mutex(session, lockName).lock();
-    const { kvs } = await client.get(`${lockName}/`, { prefix: true });
+    const { kvs } = await suite.client.get(`${lockName}/`, { prefix: true });
     expect(kvs.map((kv) => kv.key.toString())).toEqual([`${lockName}/${session.lease.toString(16)}`]);
     expect(kvs[0].value.length).toBe(0);
     expect(kvs[0].lease).toBe(session.lease);
@@ -82,8 +71,8 @@ describe('Mutex', () => {
   it('keeps a counter exact under 10 clients incrementing it 50 times each', async () => {
     const lockName = name('counter-lock');
     const counter = name('counter');
-    await client.put(counter, '0');
-    const clients = Array.from({ length: 10 }, () => new Client({ endpoints: [etcd.endpoint] }));
+    await suite.client.put(counter, '0');
+    const clients = Array.from({ length: 10 }, () => new Client({ endpoints: [suite.etcd.endpoint] }));
     try {
       await Promise.all(
         clients.map(async (c) => {
@@ -101,16 +90,16 @@ describe('Mutex', () => {
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
-    expect((await client.get(counter)).kvs[0].value.toString()).toBe('500');
+    expect((await suite.client.get(counter)).kvs[0].value.toString()).toBe('500');
   }, 60_000);
 
   it('fails tryLock at once with LockedError and leaves no key behind', async () => {
     const lockName = name('try');
-    await using a = await Session.create(client);
-    await using b = await Session.create(client);
+    await using a = await Session.create(suite.client);
+    await using b = await Session.create(suite.client);
     const held = await new Mutex(a, lockName).lock();
     await expect(new Mutex(b, lockName).tryLock()).rejects.toBeInstanceOf(LockedError);
-    expect((await client.get(`${lockName}/`, { prefix: true })).count).toBe(1n);
+    expect((await suite.client.get(`${lockName}/`, { prefix: true })).count).toBe(1n);
     await held.unlock();
     const mine = await new Mutex(b, lockName).tryLock();
     await mine.unlock();
@@ -118,19 +107,19 @@ describe('Mutex', () => {
 
   it('fences writes with isOwner()', async () => {
     const lockName = name('fence');
-    await using session = await Session.create(client);
+    await using session = await Session.create(suite.client);
     const mutex = await new Mutex(session, lockName).lock();
-    const fenced = () => client.txn().if(mutex.isOwner()).then(op.put(name('fenced'), 'x')).commit();
+    const fenced = () => suite.client.txn().if(mutex.isOwner()).then(op.put(name('fenced'), 'x')).commit();
     expect((await fenced()).succeeded).toBe(true);
     // Someone deletes our lock key (an operator, or our lease expired during a pause).
-    await client.delete(mutex.key);
-    expect((await client.txn().if(compare.createRevision(mutex.key, '=', mutex.revision)).commit()).succeeded).toBe(false);
+    await suite.client.delete(mutex.key);
+    expect((await suite.client.txn().if(compare.createRevision(mutex.key, '=', mutex.revision)).commit()).succeeded).toBe(false);
     await expect(mutex.unlock()).rejects.toBeInstanceOf(LockReleasedError);
   });
 
   it('queues waiters in create-revision order', async () => {
     const lockName = name('fifo');
-    const sessions = await Promise.all(Array.from({ length: 4 }, () => Session.create(client)));
+    const sessions = await Promise.all(Array.from({ length: 4 }, () => Session.create(suite.client)));
     const order: number[] = [];
     const first = await new Mutex(sessions[0], lockName).lock();
     const waiters = [];
@@ -150,44 +139,44 @@ describe('Mutex', () => {
 
   it('fails a waiting lock with SessionExpiredError when the session lease is revoked', async () => {
     const lockName = name('expire');
-    await using holder = await Session.create(client);
-    const waiterSession = await Session.create(client, { ttl: 6 });
+    await using holder = await Session.create(suite.client);
+    const waiterSession = await Session.create(suite.client, { ttl: 6 });
     await new Mutex(holder, lockName).lock();
     const waiting = new Mutex(waiterSession, lockName).lock();
     await sleep(200);
-    await client.lease.revoke(waiterSession.lease);
+    await suite.client.lease.revoke(waiterSession.lease);
     await expect(waiting).rejects.toBeInstanceOf(SessionExpiredError);
   }, 20_000);
 
   it('stops waiting when the signal aborts and removes its key', async () => {
     const lockName = name('abort');
-    await using holder = await Session.create(client);
-    await using waiter = await Session.create(client);
+    await using holder = await Session.create(suite.client);
+    await using waiter = await Session.create(suite.client);
     await new Mutex(holder, lockName).lock();
     const controller = new AbortController();
     const waiting = new Mutex(waiter, lockName).lock({ signal: controller.signal });
     await sleep(100);
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(AbortedError);
-    expect((await client.get(`${lockName}/`, { prefix: true })).count).toBe(1n);
+    expect((await suite.client.get(`${lockName}/`, { prefix: true })).count).toBe(1n);
   });
 
   it('is released at the end of an await using scope', async () => {
     const lockName = name('using');
-    await using session = await Session.create(client);
+    await using session = await Session.create(suite.client);
     {
       await using _held = await new Mutex(session, lockName).lock();
-      expect((await client.get(`${lockName}/`, { prefix: true })).count).toBe(1n);
+      expect((await suite.client.get(`${lockName}/`, { prefix: true })).count).toBe(1n);
     }
-    expect((await client.get(`${lockName}/`, { prefix: true })).count).toBe(0n);
+    expect((await suite.client.get(`${lockName}/`, { prefix: true })).count).toBe(0n);
   });
 
   it('works inside a namespace', async () => {
     const root = name('ns');
-    const app = client.namespace(`${root}/`);
+    const app = suite.client.namespace(`${root}/`);
     await using session = await Session.create(app);
     const mutex = await new Mutex(session, 'lock').lock();
-    expect((await client.get(`${root}/lock/`, { prefix: true })).count).toBe(1n);
+    expect((await suite.client.get(`${root}/lock/`, { prefix: true })).count).toBe(1n);
     await mutex.unlock();
   });
 });
@@ -195,9 +184,9 @@ describe('Mutex', () => {
 describe('interoperability with etcdctl lock', () => {
   it('excludes etcdctl while nice-etcd holds the lock', async () => {
     const lockName = name('ctl-a');
-    await using session = await Session.create(client);
+    await using session = await Session.create(suite.client);
     const mutex = await new Mutex(session, lockName).lock();
-    const ctl = etcd.spawnEtcdctl(['lock', lockName]);
+    const ctl = suite.etcd.spawnEtcdctl(['lock', lockName]);
     try {
       const acquired = firstLine(ctl);
       let acquiredYet = false;
@@ -213,10 +202,10 @@ describe('interoperability with etcdctl lock', () => {
 
   it('is excluded while etcdctl holds the lock', async () => {
     const lockName = name('ctl-b');
-    const ctl = etcd.spawnEtcdctl(['lock', lockName]);
+    const ctl = suite.etcd.spawnEtcdctl(['lock', lockName]);
     try {
       const key = await firstLine(ctl);
-      await using session = await Session.create(client);
+      await using session = await Session.create(suite.client);
       await expect(new Mutex(session, lockName).tryLock()).rejects.toBeInstanceOf(LockedError);
       const waiting = new Mutex(session, lockName).lock();
       let acquired = false;
@@ -235,13 +224,13 @@ describe('interoperability with etcdctl lock', () => {
 
   it('excludes and is excluded by etcd\'s Lock service', async () => {
     const lockName = name('service');
-    await using session = await Session.create(client);
-    await using other = await Session.create(client);
-    const held = await client.lockService.lock(lockName, { lease: other.lease });
+    await using session = await Session.create(suite.client);
+    await using other = await Session.create(suite.client);
+    const held = await suite.client.lockService.lock(lockName, { lease: other.lease });
     await expect(new Mutex(session, lockName).tryLock()).rejects.toBeInstanceOf(LockedError);
-    await client.lockService.unlock(held.key);
+    await suite.client.lockService.unlock(held.key);
     const mutex = await new Mutex(session, lockName).tryLock();
-    await expect(client.lockService.lock(lockName, { lease: other.lease, timeout: 500 })).rejects.toMatchObject({ reason: 'DeadlineExceeded' });
+    await expect(suite.client.lockService.lock(lockName, { lease: other.lease, timeout: 500 })).rejects.toMatchObject({ reason: 'DeadlineExceeded' });
     await mutex.unlock();
   });
 });
@@ -249,8 +238,8 @@ describe('interoperability with etcdctl lock', () => {
 describe('Election', () => {
   it('elects the first candidate and passes leadership on resign, as observe() shows', async () => {
     const electionName = name('election');
-    await using a = await Session.create(client);
-    await using b = await Session.create(client);
+    await using a = await Session.create(suite.client);
+    await using b = await Session.create(suite.client);
     const first = new Election(a, electionName);
     const second = new Election(b, electionName);
     await first.campaign('alpha');
@@ -276,16 +265,16 @@ describe('Election', () => {
   });
 
   it('refuses proclaim from a candidate that does not lead', async () => {
-    await using session = await Session.create(client);
+    await using session = await Session.create(suite.client);
     await expect(new Election(session, name('nobody')).proclaim('x')).rejects.toBeInstanceOf(ElectionNotLeaderError);
   });
 
   it('agrees with etcdctl elect on the leader, both ways', async () => {
     const electionName = name('ctl-elect');
-    const ctl = etcd.spawnEtcdctl(['elect', electionName, 'from-go']);
+    const ctl = suite.etcd.spawnEtcdctl(['elect', electionName, 'from-go']);
     try {
       const key = await firstLine(ctl);
-      await using session = await Session.create(client);
+      await using session = await Session.create(suite.client);
       const mine = new Election(session, electionName);
       const leader = await mine.leader();
       expect(leader.kv.key.toString()).toBe(key);
@@ -294,7 +283,7 @@ describe('Election', () => {
       await sleep(500);
       await stopEtcdctl(ctl); // etcdctl resigns on SIGTERM
       await campaigning;
-      const observer = etcd.spawnEtcdctl(['elect', '-l', electionName]);
+      const observer = suite.etcd.spawnEtcdctl(['elect', '-l', electionName]);
       try {
         const line = await firstLine(observer);
         expect(line).toBe(`${electionName}/${session.lease.toString(16)}`);
@@ -309,13 +298,13 @@ describe('Election', () => {
 
   it('works through etcd\'s Election service', async () => {
     const electionName = name('service-election');
-    await using session = await Session.create(client);
-    const { leader } = await client.electionService.campaign(electionName, 'svc', { lease: session.lease });
+    await using session = await Session.create(suite.client);
+    const { leader } = await suite.client.electionService.campaign(electionName, 'svc', { lease: session.lease });
     expect(leader.key.toString()).toBe(`${electionName}/${session.lease.toString(16)}`);
     expect((await new Election(session, electionName).leader()).kv.value.toString()).toBe('svc');
-    await client.electionService.proclaim(leader, 'svc-2');
-    expect((await client.electionService.leader(electionName)).kv.value.toString()).toBe('svc-2');
-    await client.electionService.resign(leader);
+    await suite.client.electionService.proclaim(leader, 'svc-2');
+    expect((await suite.client.electionService.leader(electionName)).kv.value.toString()).toBe('svc-2');
+    await suite.client.electionService.resign(leader);
   });
 });
 
@@ -323,8 +312,8 @@ describe('stm', () => {
   async function transfers(isolation: Isolation): Promise<bigint> {
     const p = name(`bank-${isolation}`);
     const accounts = Array.from({ length: 10 }, (_, i) => `${p}/${i}`);
-    for (const a of accounts) await client.put(a, '100');
-    const clients = Array.from({ length: 5 }, () => new Client({ endpoints: [etcd.endpoint] }));
+    for (const a of accounts) await suite.client.put(a, '100');
+    const clients = Array.from({ length: 5 }, () => new Client({ endpoints: [suite.etcd.endpoint] }));
     try {
       await Promise.all(
         clients.map(async (c, w) => {
@@ -348,7 +337,7 @@ describe('stm', () => {
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
-    const { kvs } = await client.get(`${p}/`, { prefix: true });
+    const { kvs } = await suite.client.get(`${p}/`, { prefix: true });
     return kvs.reduce((sum, kv) => sum + BigInt(kv.value.toString()), 0n);
   }
 
@@ -362,46 +351,46 @@ describe('stm', () => {
 
   it('reads prefetched keys and returns the function result', async () => {
     const k = name('stm-result');
-    await client.put(k, '41');
-    const result = await stm(client, async (tx) => {
+    await suite.client.put(k, '41');
+    const result = await stm(suite.client, async (tx) => {
       const v = Number((await tx.get(k))!.toString()) + 1;
       tx.put(k, String(v));
       return v;
     }, { prefetch: [k] });
     expect(result).toBe(42);
-    expect((await client.get(k)).kvs[0].value.toString()).toBe('42');
+    expect((await suite.client.get(k)).kvs[0].value.toString()).toBe('42');
   });
 
   it('sees its own buffered writes and deletes', async () => {
     const k = name('stm-own');
-    await stm(client, async (tx) => {
+    await stm(suite.client, async (tx) => {
       tx.put(k, 'a');
       expect((await tx.get(k))?.toString()).toBe('a');
       tx.delete(k);
       expect(await tx.get(k)).toBeUndefined();
     });
-    expect((await client.get(k)).count).toBe(0n);
+    expect((await suite.client.get(k)).count).toBe(0n);
   });
 
   it('gives up with StmConflictError when every attempt conflicts', async () => {
     const k = name('stm-conflict');
-    await client.put(k, '0');
+    await suite.client.put(k, '0');
     let runs = 0;
-    const error = await stm(client, async (tx) => {
+    const error = await stm(suite.client, async (tx) => {
       const v = Number((await tx.get(k))!.toString());
-      await client.put(k, String(v + 100)); // another writer gets in between, every time
+      await suite.client.put(k, String(v + 100)); // another writer gets in between, every time
       runs++;
       tx.put(k, String(v + 1));
     }, { maxAttempts: 3 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StmConflictError);
     expect(runs).toBe(3);
-    expect((await client.get(k)).kvs[0].value.toString()).toBe('300');
+    expect((await suite.client.get(k)).kvs[0].value.toString()).toBe('300');
   });
 
   it('works inside a namespace', async () => {
     const root = name('stm-ns');
-    const app = client.namespace(`${root}/`);
+    const app = suite.client.namespace(`${root}/`);
     await stm(app, async (tx) => tx.put('k', 'v'));
-    expect((await client.get(`${root}/k`)).kvs[0].value.toString()).toBe('v');
+    expect((await suite.client.get(`${root}/k`)).kvs[0].value.toString()).toBe('v');
   });
 });

@@ -1,18 +1,7 @@
 import { Client, op } from '../../src/index.js';
-import { type EtcdServer, startEtcd } from '../harness/index.js';
+import { useEtcd } from '../harness/index.js';
 
-let etcd: EtcdServer;
-let client: Client;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  client = new Client({ endpoints: [etcd.endpoint] });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await etcd?.destroy();
-});
+const suite = useEtcd();
 
 let n = 0;
 /** A fresh key prefix per test, so tests never see each other's keys. */
@@ -21,9 +10,9 @@ const ns = () => `kv-test/${++n}/`;
 describe('put and get', () => {
   it('writes a key and reads it back as Buffers with bigint revisions', async () => {
     const p = ns();
-    const put = await client.put(`${p}greeting`, 'hello');
+    const put = await suite.client.put(`${p}greeting`, 'hello');
     expect(put.header.revision).toBeGreaterThan(0n);
-    const { kvs, count, more, header } = await client.get(`${p}greeting`);
+    const { kvs, count, more, header } = await suite.client.get(`${p}greeting`);
     expect(count).toBe(1n);
     expect(more).toBe(false);
     expect(kvs[0].key).toEqual(Buffer.from(`${p}greeting`));
@@ -40,44 +29,44 @@ describe('put and get', () => {
   it('stores binary keys and values byte for byte', async () => {
     const key = Buffer.concat([Buffer.from(ns()), Buffer.from([0, 0xff, 0x80, 10])]);
     const value = Buffer.from([0xde, 0xad, 0, 0xbe, 0xef]);
-    await client.put(key, value);
-    const { kvs } = await client.get(key);
+    await suite.client.put(key, value);
+    const { kvs } = await suite.client.get(key);
     expect(kvs[0].key).toEqual(key);
     expect(kvs[0].value).toEqual(value);
   });
 
   it('returns an empty result for a missing key', async () => {
-    const { kvs, count } = await client.get(`${ns()}missing`);
+    const { kvs, count } = await suite.client.get(`${ns()}missing`);
     expect(kvs).toEqual([]);
     expect(count).toBe(0n);
   });
 
   it('returns the previous value with prevKv', async () => {
     const p = ns();
-    await client.put(`${p}k`, 'v1');
-    const { prevKv } = await client.put(`${p}k`, 'v2', { prevKv: true });
+    await suite.client.put(`${p}k`, 'v1');
+    const { prevKv } = await suite.client.put(`${p}k`, 'v2', { prevKv: true });
     expect(prevKv?.value.toString()).toBe('v1');
-    expect((await client.get(`${p}k`)).kvs[0].version).toBe(2n);
+    expect((await suite.client.get(`${p}k`)).kvs[0].version).toBe(2n);
   });
 
   it('reads an older revision of a key', async () => {
     const p = ns();
-    const first = await client.put(`${p}k`, 'old');
-    await client.put(`${p}k`, 'new');
-    const { kvs } = await client.get(`${p}k`, { revision: first.header.revision });
+    const first = await suite.client.put(`${p}k`, 'old');
+    await suite.client.put(`${p}k`, 'new');
+    const { kvs } = await suite.client.get(`${p}k`, { revision: first.header.revision });
     expect(kvs[0].value.toString()).toBe('old');
   });
 });
 
 describe('ranges', () => {
   async function fill(p: string) {
-    for (const k of ['a', 'b', 'c', 'd']) await client.put(`${p}${k}`, `value-${k}`);
+    for (const k of ['a', 'b', 'c', 'd']) await suite.client.put(`${p}${k}`, `value-${k}`);
   }
 
   it('reads every key under a prefix in key order', async () => {
     const p = ns();
     await fill(p);
-    const { kvs, count } = await client.get(p, { prefix: true });
+    const { kvs, count } = await suite.client.get(p, { prefix: true });
     expect(count).toBe(4n);
     expect(kvs.map((kv) => kv.key.toString())).toEqual(['a', 'b', 'c', 'd'].map((k) => p + k));
   });
@@ -85,21 +74,21 @@ describe('ranges', () => {
   it('reads [key, end) with end', async () => {
     const p = ns();
     await fill(p);
-    const { kvs } = await client.get(`${p}b`, { end: `${p}d` });
+    const { kvs } = await suite.client.get(`${p}b`, { end: `${p}d` });
     expect(kvs.map((kv) => kv.key.toString())).toEqual([`${p}b`, `${p}c`]);
   });
 
   it('reads a key and everything after it with fromKey', async () => {
     const p = ns();
     await fill(p);
-    const { kvs } = await client.get(`${p}c`, { fromKey: true, limit: 2 });
+    const { kvs } = await suite.client.get(`${p}c`, { fromKey: true, limit: 2 });
     expect(kvs.map((kv) => kv.key.toString())).toEqual([`${p}c`, `${p}d`]);
   });
 
   it('limits, counts and reports more', async () => {
     const p = ns();
     await fill(p);
-    const r = await client.get(p, { prefix: true, limit: 2 });
+    const r = await suite.client.get(p, { prefix: true, limit: 2 });
     expect(r.kvs).toHaveLength(2);
     expect(r.count).toBe(4n);
     expect(r.more).toBe(true);
@@ -108,17 +97,17 @@ describe('ranges', () => {
   it('sorts by value descending', async () => {
     const p = ns();
     await fill(p);
-    const { kvs } = await client.get(p, { prefix: true, sort: { target: 'value', order: 'descend' } });
+    const { kvs } = await suite.client.get(p, { prefix: true, sort: { target: 'value', order: 'descend' } });
     expect(kvs.map((kv) => kv.value.toString())).toEqual(['value-d', 'value-c', 'value-b', 'value-a']);
   });
 
   it('returns keys only, or only the count', async () => {
     const p = ns();
     await fill(p);
-    const keysOnly = await client.get(p, { prefix: true, keysOnly: true });
+    const keysOnly = await suite.client.get(p, { prefix: true, keysOnly: true });
     expect(keysOnly.kvs.every((kv) => kv.value.length === 0)).toBe(true);
     expect(keysOnly.kvs).toHaveLength(4);
-    const countOnly = await client.get(p, { prefix: true, countOnly: true });
+    const countOnly = await suite.client.get(p, { prefix: true, countOnly: true });
     expect(countOnly.kvs).toEqual([]);
     expect(countOnly.count).toBe(4n);
   });
@@ -126,35 +115,35 @@ describe('ranges', () => {
   it('serves serializable reads', async () => {
     const p = ns();
     await fill(p);
-    expect((await client.get(p, { prefix: true, serializable: true })).count).toBe(4n);
+    expect((await suite.client.get(p, { prefix: true, serializable: true })).count).toBe(4n);
   });
 
   it('filters by mod and create revisions', async () => {
     const p = ns();
-    const a = await client.put(`${p}a`, '1');
-    const b = await client.put(`${p}b`, '1');
-    await client.put(`${p}a`, '2');
-    const modAfterB = await client.get(p, { prefix: true, minModRevision: b.header.revision + 1n });
+    const a = await suite.client.put(`${p}a`, '1');
+    const b = await suite.client.put(`${p}b`, '1');
+    await suite.client.put(`${p}a`, '2');
+    const modAfterB = await suite.client.get(p, { prefix: true, minModRevision: b.header.revision + 1n });
     expect(modAfterB.kvs.map((kv) => kv.key.toString())).toEqual([`${p}a`]);
-    const maxMod = await client.get(p, { prefix: true, maxModRevision: b.header.revision });
+    const maxMod = await suite.client.get(p, { prefix: true, maxModRevision: b.header.revision });
     expect(maxMod.kvs.map((kv) => kv.key.toString())).toEqual([`${p}b`]);
-    const createdFirst = await client.get(p, { prefix: true, maxCreateRevision: a.header.revision });
+    const createdFirst = await suite.client.get(p, { prefix: true, maxCreateRevision: a.header.revision });
     expect(createdFirst.kvs.map((kv) => kv.key.toString())).toEqual([`${p}a`]);
-    const createdLater = await client.get(p, { prefix: true, minCreateRevision: b.header.revision });
+    const createdLater = await suite.client.get(p, { prefix: true, minCreateRevision: b.header.revision });
     expect(createdLater.kvs.map((kv) => kv.key.toString())).toEqual([`${p}b`]);
   });
 
   it('finds the first and last key by create revision, key and mod revision', async () => {
     const p = ns();
-    await client.put(`${p}z`, '1');
-    await client.put(`${p}a`, '1');
-    await client.put(`${p}m`, '1');
-    const key = async (options: Parameters<Client['get']>[1]) => (await client.get(p, options)).kvs.map((kv) => kv.key.toString());
+    await suite.client.put(`${p}z`, '1');
+    await suite.client.put(`${p}a`, '1');
+    await suite.client.put(`${p}m`, '1');
+    const key = async (options: Parameters<Client['get']>[1]) => (await suite.client.get(p, options)).kvs.map((kv) => kv.key.toString());
     expect(await key({ first: 'createRevision' })).toEqual([`${p}z`]);
     expect(await key({ last: 'createRevision' })).toEqual([`${p}m`]);
     expect(await key({ first: 'key' })).toEqual([`${p}a`]);
     expect(await key({ last: 'key' })).toEqual([`${p}z`]);
-    await client.put(`${p}z`, '2');
+    await suite.client.put(`${p}z`, '2');
     expect(await key({ last: 'modRevision' })).toEqual([`${p}z`]);
     expect(await key({ first: 'modRevision' })).toEqual([`${p}a`]);
   });
@@ -163,42 +152,42 @@ describe('ranges', () => {
 describe('delete', () => {
   it('deletes one key', async () => {
     const p = ns();
-    await client.put(`${p}k`, 'v');
-    expect((await client.delete(`${p}k`)).deleted).toBe(1n);
-    expect((await client.get(`${p}k`)).count).toBe(0n);
+    await suite.client.put(`${p}k`, 'v');
+    expect((await suite.client.delete(`${p}k`)).deleted).toBe(1n);
+    expect((await suite.client.get(`${p}k`)).count).toBe(0n);
   });
 
   it('deletes a prefix and returns what it deleted', async () => {
     const p = ns();
-    await client.put(`${p}a`, '1');
-    await client.put(`${p}b`, '2');
-    await client.put(`${p.slice(0, -1)}x`, 'outside');
-    const r = await client.delete(p, { prefix: true, prevKv: true });
+    await suite.client.put(`${p}a`, '1');
+    await suite.client.put(`${p}b`, '2');
+    await suite.client.put(`${p.slice(0, -1)}x`, 'outside');
+    const r = await suite.client.delete(p, { prefix: true, prevKv: true });
     expect(r.deleted).toBe(2n);
     expect(r.prevKvs.map((kv) => kv.value.toString()).sort()).toEqual(['1', '2']);
-    expect((await client.get(`${p.slice(0, -1)}x`)).count).toBe(1n);
+    expect((await suite.client.get(`${p.slice(0, -1)}x`)).count).toBe(1n);
   });
 });
 
 describe('leases on keys', () => {
   it('keeps the lease with ignoreLease and the value with ignoreValue', async () => {
     const p = ns();
-    await client.put(`${p}k`, 'v1');
-    await client.put(`${p}k`, '', { ignoreValue: true });
-    expect((await client.get(`${p}k`)).kvs[0].value.toString()).toBe('v1');
-    await client.put(`${p}k`, 'v2', { ignoreLease: true });
-    expect((await client.get(`${p}k`)).kvs[0].value.toString()).toBe('v2');
+    await suite.client.put(`${p}k`, 'v1');
+    await suite.client.put(`${p}k`, '', { ignoreValue: true });
+    expect((await suite.client.get(`${p}k`)).kvs[0].value.toString()).toBe('v1');
+    await suite.client.put(`${p}k`, 'v2', { ignoreLease: true });
+    expect((await suite.client.get(`${p}k`)).kvs[0].value.toString()).toBe('v2');
   });
 });
 
 describe('compact', () => {
   it('makes older revisions unreadable, physically when asked', async () => {
     const p = ns();
-    const old = await client.put(`${p}k`, 'v1');
-    const latest = await client.put(`${p}k`, 'v2');
-    await client.compact(latest.header.revision, { physical: true });
-    await expect(client.get(`${p}k`, { revision: old.header.revision })).rejects.toMatchObject({ reason: 'Compacted' });
-    expect((await client.get(`${p}k`, { revision: latest.header.revision })).kvs[0].value.toString()).toBe('v2');
+    const old = await suite.client.put(`${p}k`, 'v1');
+    const latest = await suite.client.put(`${p}k`, 'v2');
+    await suite.client.compact(latest.header.revision, { physical: true });
+    await expect(suite.client.get(`${p}k`, { revision: old.header.revision })).rejects.toMatchObject({ reason: 'Compacted' });
+    expect((await suite.client.get(`${p}k`, { revision: latest.header.revision })).kvs[0].value.toString()).toBe('v2');
   });
 });
 
@@ -207,8 +196,8 @@ describe('do', () => {
     const p = ns();
     const write = op.put(`${p}k`, 'v');
     const read = op.get(`${p}k`);
-    expect((await client.do(write)).type).toBe('put');
-    const r = await client.do(read);
+    expect((await suite.client.do(write)).type).toBe('put');
+    const r = await suite.client.do(read);
     expect(r.kvs[0].value.toString()).toBe('v');
   });
 });

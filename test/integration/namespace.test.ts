@@ -1,38 +1,27 @@
-import { Client, compare, op } from '../../src/index.js';
+import { compare, op } from '../../src/index.js';
 import { EmptyKeyError } from '../../src/errors.js';
-import { type EtcdServer, startEtcd } from '../harness/index.js';
+import { useEtcd } from '../harness/index.js';
 
-let etcd: EtcdServer;
-let client: Client;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  client = new Client({ endpoints: [etcd.endpoint] });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await etcd?.destroy();
-});
+const suite = useEtcd();
 
 let n = 0;
 const ns = () => `ns-test/${++n}/`;
 
 it('prefixes keys on the way in and strips them on the way out', async () => {
   const root = ns();
-  const app = client.namespace(`${root}app/`);
+  const app = suite.client.namespace(`${root}app/`);
   await app.put('k', 'v');
-  expect((await client.get(`${root}app/k`)).kvs[0].value.toString()).toBe('v');
+  expect((await suite.client.get(`${root}app/k`)).kvs[0].value.toString()).toBe('v');
   const { kvs } = await app.get('k');
   expect(kvs[0].key.toString()).toBe('k');
 });
 
 it('reads the whole namespace with an empty key and prefix or fromKey, and nothing outside it', async () => {
   const root = ns();
-  await client.put(`${root}app`, 'the prefix itself, without the slash');
-  await client.put(`${root}app0`, 'just after the prefix');
-  await client.put(`${root}apo`, 'just before');
-  const app = client.namespace(`${root}app/`);
+  await suite.client.put(`${root}app`, 'the prefix itself, without the slash');
+  await suite.client.put(`${root}app0`, 'just after the prefix');
+  await suite.client.put(`${root}apo`, 'just before');
+  const app = suite.client.namespace(`${root}app/`);
   await app.put('a', '1');
   await app.put('b', '2');
   for (const options of [{ prefix: true }, { fromKey: true }]) {
@@ -40,11 +29,11 @@ it('reads the whole namespace with an empty key and prefix or fromKey, and nothi
     expect(kvs.map((kv) => kv.key.toString())).toEqual(['a', 'b']);
   }
   expect((await app.delete('', { fromKey: true })).deleted).toBe(2n);
-  expect((await client.get(root, { prefix: true })).count).toBe(3n);
+  expect((await suite.client.get(root, { prefix: true })).count).toBe(3n);
 });
 
 it('maps range ends into the namespace', async () => {
-  const app = client.namespace(ns());
+  const app = suite.client.namespace(ns());
   for (const k of ['a', 'b', 'c']) await app.put(k, k);
   const { kvs } = await app.get('a', { end: 'c' });
   expect(kvs.map((kv) => kv.key.toString())).toEqual(['a', 'b']);
@@ -52,8 +41,8 @@ it('maps range ends into the namespace', async () => {
 
 it('rewrites compares, nested txns and prevKv', async () => {
   const root = ns();
-  const app = client.namespace(`${root}app/`);
-  await client.put(`${root}k`, 'outside');
+  const app = suite.client.namespace(`${root}app/`);
+  await suite.client.put(`${root}k`, 'outside');
   await app.put('k', 'inside');
   const r = await app
     .txn()
@@ -68,17 +57,17 @@ it('rewrites compares, nested txns and prevKv', async () => {
   expect(put.type === 'put' && put.prevKv?.key.toString()).toBe('k');
   const get = r.responses[1];
   expect(get.type === 'get' && get.kvs[0].key.toString()).toBe('k');
-  expect((await client.get(`${root}k`)).kvs[0].value.toString()).toBe('outside');
+  expect((await suite.client.get(`${root}k`)).kvs[0].value.toString()).toBe('outside');
 });
 
 it('nests namespaces', async () => {
   const root = ns();
-  const inner = client.namespace(root).namespace('inner/');
+  const inner = suite.client.namespace(root).namespace('inner/');
   await inner.put('k', 'v');
-  expect((await client.get(`${root}inner/k`)).count).toBe(1n);
+  expect((await suite.client.get(`${root}inner/k`)).count).toBe(1n);
   expect((await inner.get('k')).kvs[0].key.toString()).toBe('k');
 });
 
 it('refuses an empty key without a range, like the client does', async () => {
-  await expect(client.namespace(ns()).get('')).rejects.toBeInstanceOf(EmptyKeyError);
+  await expect(suite.client.namespace(ns()).get('')).rejects.toBeInstanceOf(EmptyKeyError);
 });

@@ -2,20 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type WatchEvent, type Watcher } from '../../src/index.js';
 import { ClientClosedError, CompactedError } from '../../src/errors.js';
 import { WatchOverflowError } from '../../src/watch.js';
-import { type EtcdServer, startEtcd } from '../harness/index.js';
+import { startEtcd, useEtcd } from '../harness/index.js';
 
-let etcd: EtcdServer;
-let client: Client;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  client = new Client({ endpoints: [etcd.endpoint] });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await etcd?.destroy();
-});
+const suite = useEtcd();
 
 let n = 0;
 const ns = () => `watch-test/${++n}/`;
@@ -50,15 +39,15 @@ function expectExactlyOnceInOrder(events: WatchEvent[], count: number): void {
   expect(new Set(events.map((e) => e.kv.value.toString())).size).toBe(count);
 }
 
-const watchStreamsStarted = () => etcd.metric('grpc_server_started_total', { grpc_method: 'Watch' });
+const watchStreamsStarted = () => suite.etcd.metric('grpc_server_started_total', { grpc_method: 'Watch' });
 
 describe('watching keys', () => {
   it('delivers puts and deletes of a key with bigint revisions', async () => {
     const p = ns();
-    const watcher = client.watch(`${p}k`);
+    const watcher = suite.client.watch(`${p}k`);
     await watcher.created;
-    const put = await client.put(`${p}k`, 'v1');
-    await client.delete(`${p}k`);
+    const put = await suite.client.put(`${p}k`, 'v1');
+    await suite.client.delete(`${p}k`);
     const [a, b] = await collect(watcher, 2);
     expect(a.type).toBe('put');
     expect(a.kv.key.toString()).toBe(`${p}k`);
@@ -72,9 +61,9 @@ describe('watching keys', () => {
 
   it('watches a prefix from a past revision', async () => {
     const p = ns();
-    const first = await client.put(`${p}a`, '1');
-    await client.put(`${p}b`, '2');
-    const watcher = client.watch(p, { prefix: true, startRevision: first.header.revision });
+    const first = await suite.client.put(`${p}a`, '1');
+    await suite.client.put(`${p}b`, '2');
+    const watcher = suite.client.watch(p, { prefix: true, startRevision: first.header.revision });
     const events = await collect(watcher, 2);
     expect(events.map((e) => e.kv.key.toString())).toEqual([`${p}a`, `${p}b`]);
     await watcher.cancel();
@@ -82,10 +71,10 @@ describe('watching keys', () => {
 
   it('attaches the previous value with prevKv', async () => {
     const p = ns();
-    await client.put(`${p}k`, 'old');
-    const watcher = client.watch(`${p}k`, { prevKv: true });
+    await suite.client.put(`${p}k`, 'old');
+    const watcher = suite.client.watch(`${p}k`, { prevKv: true });
     await watcher.created;
-    await client.put(`${p}k`, 'new');
+    await suite.client.put(`${p}k`, 'new');
     const [event] = await collect(watcher, 1);
     expect(event.prevKv?.value.toString()).toBe('old');
     await watcher.cancel();
@@ -93,12 +82,12 @@ describe('watching keys', () => {
 
   it('leaves out puts or deletes with filters', async () => {
     const p = ns();
-    const deletesOnly = client.watch(p, { prefix: true, filters: ['noPut'] });
-    const putsOnly = client.watch(p, { prefix: true, filters: ['noDelete'] });
+    const deletesOnly = suite.client.watch(p, { prefix: true, filters: ['noPut'] });
+    const putsOnly = suite.client.watch(p, { prefix: true, filters: ['noDelete'] });
     await Promise.all([deletesOnly.created, putsOnly.created]);
-    await client.put(`${p}k`, 'v');
-    await client.delete(`${p}k`);
-    await client.put(`${p}k2`, 'v');
+    await suite.client.put(`${p}k`, 'v');
+    await suite.client.delete(`${p}k`);
+    await suite.client.put(`${p}k2`, 'v');
     expect((await collect(putsOnly, 2)).map((e) => e.type)).toEqual(['put', 'put']);
     expect((await collect(deletesOnly, 1)).map((e) => e.type)).toEqual(['delete']);
     await Promise.all([deletesOnly.cancel(), putsOnly.cancel()]);
@@ -106,7 +95,7 @@ describe('watching keys', () => {
 
   it('delivers events through callbacks', async () => {
     const p = ns();
-    const watcher = client.watch(p, { prefix: true });
+    const watcher = suite.client.watch(p, { prefix: true });
     const seen: string[] = [];
     const done = new Promise<void>((resolve) => {
       watcher.on('put', (e) => seen.push(`put ${e.kv.key}`));
@@ -116,15 +105,15 @@ describe('watching keys', () => {
       });
     });
     await watcher.created;
-    await client.put(`${p}x`, '1');
-    await client.delete(`${p}x`);
+    await suite.client.put(`${p}x`, '1');
+    await suite.client.delete(`${p}x`);
     await done;
     expect(seen).toEqual([`put ${p}x`, `delete ${p}x`]);
     await watcher.cancel();
   });
 
   it('delivers the creation notice with createdNotify', async () => {
-    const watcher = client.watch(`${ns()}k`, { createdNotify: true });
+    const watcher = suite.client.watch(`${ns()}k`, { createdNotify: true });
     const first = await watcher[Symbol.asyncIterator]().next();
     expect(first.value).toMatchObject({ created: true, events: [] });
     await watcher.cancel();
@@ -132,10 +121,10 @@ describe('watching keys', () => {
 
   it('delivers a progress notice on request', async () => {
     const p = ns();
-    const watcher = client.watch(`${p}k`);
+    const watcher = suite.client.watch(`${p}k`);
     await watcher.created;
-    const put = await client.put(`${p}other`, 'v');
-    client.watchProgress();
+    const put = await suite.client.put(`${p}other`, 'v');
+    suite.client.watchProgress();
     const { value } = await watcher[Symbol.asyncIterator]().next();
     expect(value?.progressNotify).toBe(true);
     expect(value?.header.revision).toBeGreaterThanOrEqual(put.header.revision);
@@ -144,10 +133,10 @@ describe('watching keys', () => {
 
   it('observes 10,000 puts under a prefix in order, none missing, none repeated', async () => {
     const p = ns();
-    const watcher = client.watch(p, { prefix: true });
+    const watcher = suite.client.watch(p, { prefix: true });
     await watcher.created;
     const events = collect(watcher, 10_000);
-    await putMany(client, p, 10_000);
+    await putMany(suite.client, p, 10_000);
     expectExactlyOnceInOrder(await events, 10_000);
     await watcher.cancel();
   }, 60_000);
@@ -156,13 +145,13 @@ describe('watching keys', () => {
 describe('resuming', () => {
   it('resumes after a forced stream reset without losing or repeating events', async () => {
     const p = ns();
-    const watcher = client.watch(p, { prefix: true });
+    const watcher = suite.client.watch(p, { prefix: true });
     await watcher.created;
     const events = collect(watcher, 2_000);
-    const writing = putMany(client, p, 2_000, 16);
+    const writing = putMany(suite.client, p, 2_000, 16);
     for (let i = 0; i < 5; i++) {
       await sleep(40);
-      client.watchStreams.reset();
+      suite.client.watchStreams.reset();
     }
     await writing;
     expectExactlyOnceInOrder(await events, 2_000);
@@ -171,12 +160,12 @@ describe('resuming', () => {
 
   it('resumes across an etcd restart on the same data dir', async () => {
     const p = ns();
-    const writer = new Client({ endpoints: [etcd.endpoint], retry: { maxAttempts: 1_000, baseDelay: 50, maxDelay: 200 } });
-    const watcher = client.watch(p, { prefix: true });
+    const writer = new Client({ endpoints: [suite.etcd.endpoint], retry: { maxAttempts: 1_000, baseDelay: 50, maxDelay: 200 } });
+    const watcher = suite.client.watch(p, { prefix: true });
     await watcher.created;
     const events = collect(watcher, 3_000);
     await putMany(writer, p, 1_500, 16);
-    await etcd.restart();
+    await suite.etcd.restart();
     await putMany(writer, p, 1_500, 16, 1_500);
     expectExactlyOnceInOrder(await events, 3_000);
     await watcher.cancel();
@@ -188,7 +177,7 @@ describe('streams', () => {
   it('shares one gRPC stream among 100 watchers', async () => {
     const p = ns();
     const before = await watchStreamsStarted();
-    const own = new Client({ endpoints: [etcd.endpoint] });
+    const own = new Client({ endpoints: [suite.etcd.endpoint] });
     const watchers = Array.from({ length: 100 }, (_, i) => own.watch(`${p}${i}`));
     await Promise.all(watchers.map((w) => w.created));
     expect((await watchStreamsStarted()) - before).toBe(1);
@@ -200,7 +189,7 @@ describe('streams', () => {
   });
 
   it('ends every watcher with ClientClosedError when the client closes', async () => {
-    const own = new Client({ endpoints: [etcd.endpoint] });
+    const own = new Client({ endpoints: [suite.etcd.endpoint] });
     const watcher = own.watch(`${ns()}k`);
     await watcher.created;
     await own.close();
@@ -212,10 +201,10 @@ describe('streams', () => {
 describe('ending', () => {
   it('ends a watch started at a compacted revision with CompactedError and the compact revision', async () => {
     const p = ns();
-    const old = await client.put(`${p}k`, '1');
-    const latest = await client.put(`${p}k`, '2');
-    await client.compact(latest.header.revision);
-    const watcher = client.watch(`${p}k`, { startRevision: old.header.revision });
+    const old = await suite.client.put(`${p}k`, '1');
+    const latest = await suite.client.put(`${p}k`, '2');
+    await suite.client.compact(latest.header.revision);
+    const watcher = suite.client.watch(`${p}k`, { startRevision: old.header.revision });
     const error = await collect(watcher, 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CompactedError);
     expect((error as CompactedError).compactRevision).toBe(latest.header.revision);
@@ -223,7 +212,7 @@ describe('ending', () => {
 
   it('cancels when its signal aborts', async () => {
     const controller = new AbortController();
-    const watcher = client.watch(`${ns()}k`, { signal: controller.signal });
+    const watcher = suite.client.watch(`${ns()}k`, { signal: controller.signal });
     await watcher.created;
     controller.abort();
     expect(await watcher.ended).toBeUndefined();
@@ -232,10 +221,10 @@ describe('ending', () => {
 
   it('ends a consumer that falls behind by more than maxBufferedEvents, and says where to resume', async () => {
     const p = ns();
-    const watcher = client.watch(p, { prefix: true, maxBufferedEvents: 100 });
+    const watcher = suite.client.watch(p, { prefix: true, maxBufferedEvents: 100 });
     await watcher.created;
-    const first = await client.put(`${p}0`, 'v');
-    await putMany(client, p, 500, 8, 1);
+    const first = await suite.client.put(`${p}0`, 'v');
+    await putMany(suite.client, p, 500, 8, 1);
     const error = await watcher.ended;
     expect(error).toBeInstanceOf(WatchOverflowError);
     const next = (error as WatchOverflowError).nextRevision;
@@ -249,7 +238,7 @@ describe('ending', () => {
     ).rejects.toBeInstanceOf(WatchOverflowError);
     expect(buffered.length).toBeLessThanOrEqual(100);
     expect(buffered[buffered.length - 1].kv.modRevision + 1n).toBe(next);
-    const resumed = client.watch(p, { prefix: true, startRevision: next });
+    const resumed = suite.client.watch(p, { prefix: true, startRevision: next });
     const rest = await collect(resumed, 501 - buffered.length);
     expect(rest[0].kv.modRevision).toBe(next);
     await resumed.cancel();
@@ -259,10 +248,10 @@ describe('ending', () => {
 describe('namespaces', () => {
   it('watches inside the prefix and strips it from event keys', async () => {
     const root = ns();
-    const app = client.namespace(`${root}app/`);
+    const app = suite.client.namespace(`${root}app/`);
     const watcher = app.watch('', { prefix: true, prevKv: true });
     await watcher.created;
-    await client.put(`${root}outside`, 'x');
+    await suite.client.put(`${root}outside`, 'x');
     await app.put('k', '1');
     await app.put('k', '2');
     const events = await collect(watcher, 2);
