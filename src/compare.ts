@@ -24,13 +24,15 @@ const operators: Record<CompareOperator, Compare_CompareResult> = {
   '<': Compare_CompareResult.LESS,
 };
 
-function build(
-  what: string,
-  key: Bytes,
-  operator: CompareOperator,
-  target: Compare['targetUnion'],
-  options: CompareOptions,
-): Condition {
+const targets = {
+  version: Compare_CompareTarget.VERSION,
+  createRevision: Compare_CompareTarget.CREATE,
+  modRevision: Compare_CompareTarget.MOD,
+  value: Compare_CompareTarget.VALUE,
+  lease: Compare_CompareTarget.LEASE,
+} as const;
+
+function build(what: string, key: Bytes, operator: CompareOperator, target: NonNullable<Compare['targetUnion']>, options: CompareOptions): Condition {
   const result = operators[operator];
   if (result === undefined) {
     throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `compare.${what}: operator must be =, !=, > or <, got ${String(operator)}`, {
@@ -38,14 +40,7 @@ function build(
     });
   }
   const range = encodeRange(`compare.${what}`, key, options);
-  const targets = {
-    version: Compare_CompareTarget.VERSION,
-    createRevision: Compare_CompareTarget.CREATE,
-    modRevision: Compare_CompareTarget.MOD,
-    value: Compare_CompareTarget.VALUE,
-    lease: Compare_CompareTarget.LEASE,
-  } as const;
-  return { result, target: targets[target!.$case], key: range.key, rangeEnd: range.rangeEnd, targetUnion: target };
+  return { result, target: targets[target.$case], key: range.key, rangeEnd: range.rangeEnd, targetUnion: target };
 }
 
 /**

@@ -248,8 +248,7 @@ export class Watcher implements AsyncIterable<WatchResponse> {
   }
 
   private drainToListeners(): void {
-    while (this.buffer.length > 0) {
-      const next = this.buffer.shift()!;
+    for (let next = this.buffer.shift(); next; next = this.buffer.shift()) {
       this.buffered -= next.events.length;
       this.dispatch(next);
     }
@@ -373,8 +372,9 @@ export class WatchStream {
   }
 
   private sendNextCreate(): void {
-    if (this.creating || this.pending.length === 0 || !this.controller) return;
-    const watcher = this.pending.shift()!;
+    if (this.creating || !this.controller) return;
+    const watcher = this.pending.shift();
+    if (!watcher) return;
     this.creating = watcher;
     const { options } = watcher;
     const filters = (options.filters ?? []).map((f) => (f === 'noPut' ? WatchCreateRequest_FilterType.NOPUT : WatchCreateRequest_FilterType.NODELETE));

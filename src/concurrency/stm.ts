@@ -96,7 +96,8 @@ class Attempt implements StmTx {
 
   private async read(k: string): Promise<GetResponse> {
     await this.fetch([k]);
-    return this.reads.get(k)!;
+    // fetch() stores a response for every key it was given.
+    return this.reads.get(k) as GetResponse;
   }
 
   /** The conditions under which this attempt may commit, by isolation level. */
