@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, type WatchEvent, type Watcher } from '../../src/index.js';
+import { Client, type WatchEvent, type WatchResponse, type Watcher } from '../../src/index.js';
 import { ClientClosedError, CompactedError } from '../../src/errors.js';
 import { WatchOverflowError } from '../../src/watch.js';
 import { startEtcd, useEtcd } from '../harness/index.js';
@@ -258,6 +258,25 @@ describe('namespaces', () => {
     expect(events.map((e) => e.kv.key.toString())).toEqual(['k', 'k']);
     expect(events[1].prevKv?.key.toString()).toBe('k');
     await watcher.cancel();
+  });
+});
+
+describe('progress notifications', () => {
+  it('delivers periodic progress notices to a watcher with progressNotify while it is idle', async () => {
+    // etcd sends them every 10 minutes by default; the experimental flag makes that 300 ms.
+    const fast = await startEtcd({ args: ['--experimental-watch-progress-notify-interval=300ms'] });
+    const own = new Client({ endpoints: [fast.endpoint] });
+    try {
+      const put = await own.put('progress/other', 'v');
+      const watcher = own.watch('progress/k', { progressNotify: true });
+      const { value } = await watcher[Symbol.asyncIterator]().next();
+      expect(value).toMatchObject({ progressNotify: true, events: [] });
+      expect((value as WatchResponse).header.revision).toBeGreaterThanOrEqual(put.header.revision);
+      await watcher.cancel();
+    } finally {
+      await own.close();
+      await fast.destroy();
+    }
   });
 });
 
