@@ -28,7 +28,8 @@ import type { RequestOp, TxnRequest } from './proto.js';
 
 /**
  * A connection to an etcd cluster with the whole KV API (`get`, `put`, `delete`, `txn`,
- * `compact`, `do`). Cheap calls share one HTTP/2 connection; create one client per process
+ * `compact`, `do`), plus leases, watches, cluster, maintenance and auth. All calls and streams
+ * share one HTTP/2 connection per endpoint; create one client per process
  * and `close()` it (or `await using`) when done.
  *
  * @example
