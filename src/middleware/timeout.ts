@@ -39,8 +39,14 @@ export const timeoutMiddleware: ClientMiddleware<TimeoutOptions, DeadlineOptions
   try {
     return yield* call.next(call.request, { ...rest, metadata, deadline: timeout, onRetryableError });
   } catch (error) {
-    // etcd may answer DEADLINE_EXCEEDED itself, earlier (its own request timeout): keep its words then.
-    if (error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED && performance.now() - started >= timeout - 1) {
+    // etcd may answer DEADLINE_EXCEEDED itself, earlier (its own request timeout): keep its words
+    // then. At our deadline, etcd's own expiry of the same grpc-timeout can win the race, and
+    // some etcd 3.4 services report it as UNKNOWN "context deadline exceeded": it is ours.
+    if (
+      error instanceof ClientError &&
+      (error.code === Status.DEADLINE_EXCEEDED || error.details === 'context deadline exceeded') &&
+      performance.now() - started >= timeout - 1
+    ) {
       const last = lastRetried ? `; the last attempt failed with ${Status[lastRetried.code]}: ${lastRetried.details}` : '';
       throw new DeadlineExceededError(`${call.method.path} got no answer within its ${timeout} ms timeout${last}`, {
         path: call.method.path,
