@@ -129,7 +129,8 @@ describe('Mutex', () => {
         order.push(i);
         await mutex.unlock();
       }));
-      await sleep(50); // so each waiter's key is created after the previous one's
+      // Queue the next waiter only once this one's key exists, so the create order is known.
+      while ((await suite.client.get(`${lockName}/`, { prefix: true, countOnly: true })).count < BigInt(i + 1)) await sleep(10);
     }
     await first.unlock();
     await Promise.all(waiters);
