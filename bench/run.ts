@@ -1,13 +1,15 @@
 // Benchmarks of the workloads in shared/reference/benchmarks.md, printed as one JSON line each.
 //
-//   npm run bench -- [--workloads put-seq,put-conc,...] [--runs 1] [--etcd 3.4|3.5]
+//   npm run bench -- [--clients nice-etcd,etcd3] [--workloads put-seq,put-conc,...] [--runs 1] [--etcd 3.4|3.5]
 //
-// Each run gets a fresh etcd (data dir on /dev/shm, 8 GiB quota) and one client object. Figures
-// vary ±20% run to run on shared machines: compare clients only as ratios from the same run.
-// These are measurements, not tests: nothing here asserts a speed.
+// Each client in each run gets a fresh etcd (data dir on /dev/shm, 8 GiB quota) and one client
+// object; the order of the clients alternates between runs. Figures vary ±20% run to run on
+// shared machines: compare clients only as ratios from the same run. These are measurements,
+// not tests: nothing here asserts a speed.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, compare, op } from '../src/index.js';
+import { Client } from '../src/index.js';
 import { type EtcdServer, startEtcd } from '../test/harness/index.js';
+import { type BenchClient, clients } from './clients.js';
 
 interface Result {
   workload: string;
@@ -22,7 +24,7 @@ interface Result {
 
 const value = Buffer.alloc(256, 'v');
 
-function parseArgs(): { workloads: string[]; runs: number } {
+function parseArgs(): { workloads: string[]; runs: number; clientNames: string[] } {
   const args = process.argv.slice(2);
   const get = (name: string) => {
     const i = args.indexOf(`--${name}`);
@@ -31,7 +33,9 @@ function parseArgs(): { workloads: string[]; runs: number } {
   const version = get('etcd');
   if (version) process.env.NICE_ETCD_VERSION = version;
   const all = ['put-seq', 'put-conc', 'get-conc', 'get-serializable-conc', 'range-10k', 'txn-conc', 'watch-throughput', 'lease-keepalive'];
-  return { workloads: get('workloads')?.split(',') ?? all, runs: Number(get('runs') ?? 1) };
+  const clientNames = get('clients')?.split(',') ?? Object.keys(clients);
+  for (const name of clientNames) if (!clients[name]) throw new Error(`unknown client ${name}; known: ${Object.keys(clients).join(', ')}`);
+  return { workloads: get('workloads')?.split(',') ?? all, runs: Number(get('runs') ?? 1), clientNames };
 }
 
 /** Runs `count` operations with `concurrency` in flight, timing each. */
@@ -70,11 +74,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function report(run: number, r: Result): void {
+function report(client: BenchClient, run: number, r: Result): void {
   const sorted = r.latencies ? [...r.latencies].sort((a, b) => a - b) : [];
   const line = {
-    client: 'nice-etcd',
-    client_version: '0.1.0',
+    client: client.name,
+    client_version: client.version,
     runtime: `node ${process.version}`,
     run,
     workload: r.workload,
@@ -94,17 +98,19 @@ function report(run: number, r: Result): void {
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
-async function benchOnce(run: number, workloads: string[]): Promise<void> {
+async function benchOnce(run: number, name: string, workloads: string[]): Promise<void> {
   const etcd: EtcdServer = await startEtcd({ args: ['--quota-backend-bytes=8589934592'] });
-  const client = new Client({ endpoints: [etcd.endpoint], timeout: 60_000 });
-  const base = `bench/nice-etcd/${process.pid}-${Date.now()}`;
+  const client = clients[name](etcd.endpoint);
+  // Untimed steps (settling, checking leases) go through a separate nice-etcd client.
+  const admin = new Client({ endpoints: [etcd.endpoint], timeout: 60_000 });
+  const base = `bench/${name}/${process.pid}-${Date.now()}`;
   const key = (group: string, i: number) => `${base}/${group}/${String(i).padStart(8, '0')}`;
   try {
     // Untimed warm-up: 1,000 puts and 1,000 gets at 64 in flight.
     await pool(1000, 64, (i) => client.put(key('warm', i), value).then(() => undefined));
-    await pool(1000, 64, (i) => client.get(key('warm', i)).then(() => undefined));
+    await pool(1000, 64, (i) => client.get(key('warm', i), false).then(() => undefined));
     const settle = async () => {
-      const lease = await client.lease.grant(10);
+      const lease = await admin.lease.grant(10);
       await sleep(300);
       await lease.revoke();
       await sleep(300);
@@ -119,7 +125,7 @@ async function benchOnce(run: number, workloads: string[]): Promise<void> {
         case 'put-conc':
           result = await measure(workload, 20000, 64, () =>
             pool(20000, 64, async (i) => {
-              modRevisions[i] = (await client.put(key('conc', i), value)).header.revision;
+              modRevisions[i] = await client.put(key('conc', i), value);
             }),
           );
           break;
@@ -129,8 +135,7 @@ async function benchOnce(run: number, workloads: string[]): Promise<void> {
           const serializable = workload === 'get-serializable-conc';
           result = await measure(workload, 20000, 64, () =>
             pool(20000, 64, async (i) => {
-              const { kvs } = await client.get(key('conc', i), { serializable });
-              if (kvs[0]?.value.length !== 256) throw new Error('bad value');
+              if ((await client.get(key('conc', i), serializable)) !== 256) throw new Error('bad value');
             }),
           );
           break;
@@ -141,9 +146,9 @@ async function benchOnce(run: number, workloads: string[]): Promise<void> {
           let bytes = 0;
           result = await measure(workload, 20, 1, () =>
             pool(20, 1, async () => {
-              const { kvs } = await client.get(`${base}/range/`, { prefix: true });
-              if (kvs.length !== 10000) throw new Error(`got ${kvs.length} kvs`);
-              bytes = kvs.reduce((n, kv) => n + kv.key.length + kv.value.length, 0);
+              const r = await client.range(`${base}/range/`);
+              if (r.count !== 10000) throw new Error(`got ${r.count} kvs`);
+              bytes = r.bytes;
             }),
           );
           result.extra = { ms_per_range: (result.wall_s * 1000) / 20, mb_per_s: (bytes * 20) / 1e6 / result.wall_s };
@@ -153,9 +158,7 @@ async function benchOnce(run: number, workloads: string[]): Promise<void> {
           if (modRevisions.length === 0) throw new Error('txn-conc needs put-conc first');
           result = await measure(workload, 10000, 64, () =>
             pool(10000, 64, async (i) => {
-              const k = key('conc', i);
-              const r = await client.txn().if(compare.modRevision(k, '=', modRevisions[i])).then(op.put(k, value)).commit();
-              if (!r.succeeded) throw new Error('txn failed');
+              if (!(await client.putIfModRevision(key('conc', i), modRevisions[i], value))) throw new Error('txn failed');
             }),
           );
           break;
@@ -163,16 +166,13 @@ async function benchOnce(run: number, workloads: string[]): Promise<void> {
         case 'watch-throughput': {
           const issued = new Array<number>(20000);
           const seen: number[] = [];
-          const watcher = client.watch(`${base}/watch/`, { prefix: true, maxBufferedEvents: 1_000_000 });
-          await watcher.created;
+          let allSeen: () => void = () => undefined;
+          const done = new Promise<void>((resolve) => (allSeen = resolve));
+          const watch = await client.watchPrefix(`${base}/watch/`, (k) => {
+            seen.push(performance.now() - issued[Number(k.toString().slice(-8))]);
+            if (seen.length === 20000) allSeen();
+          });
           result = await measure(workload, 20000, 64, async () => {
-            const done = (async () => {
-              for await (const batch of watcher) {
-                const now = performance.now();
-                for (const e of batch.events) seen.push(now - issued[Number(e.kv.key.toString().slice(-8))]);
-                if (seen.length >= 20000) break;
-              }
-            })();
             const { errors } = await pool(20000, 64, (i) => {
               issued[i] = performance.now();
               return client.put(key('watch', i), value).then(() => undefined);
@@ -180,48 +180,50 @@ async function benchOnce(run: number, workloads: string[]): Promise<void> {
             await done;
             return { latencies: seen, errors };
           });
-          await watcher.cancel();
+          await watch.cancel();
           result.extra = { events_per_s: 20000 / result.wall_s };
           break;
         }
         case 'lease-keepalive': {
-          const sentBefore = client.lease.stream.sent;
-          const streamsBefore = client.lease.stream.streamsOpened;
-          const leases: bigint[] = [];
-          const handles: Array<{ stop(): void }> = [];
+          const metric = (name: string) => etcd.metric(name, { grpc_method: 'LeaseKeepAlive' });
+          const sentBefore = await metric('grpc_server_msg_received_total');
+          const streamsBefore = await metric('grpc_server_started_total');
+          const leases: Array<{ id: bigint; stop(): void }> = [];
           result = await measure(workload, 1000, 64, async () => {
             const out = await pool(1000, 64, async () => {
-              const lease = await client.lease.grant(30);
-              leases.push(lease.id);
-              handles.push(lease.keepAlive());
+              leases.push(await client.grantKeptAlive(30));
             });
             await sleep(10_000);
             return { errors: out.errors };
           });
-          const ttls = await Promise.all(leases.map((id) => client.lease.timeToLive(id)));
-          for (const h of handles) h.stop();
+          const ttls = await Promise.all(leases.map((l) => admin.lease.timeToLive(l.id)));
           result.extra = {
-            keepalive_sent: client.lease.stream.sent - sentBefore,
-            keepalive_streams: client.lease.stream.streamsOpened - streamsBefore,
+            keepalive_sent: (await metric('grpc_server_msg_received_total')) - sentBefore,
+            keepalive_streams: (await metric('grpc_server_started_total')) - streamsBefore,
             leases_lost: ttls.filter((t) => t.ttl <= 0).length,
           };
-          await Promise.all(leases.map((id) => client.lease.revoke(id)));
+          for (const l of leases) l.stop();
+          await Promise.all(leases.map((l) => admin.lease.revoke(l.id)));
           break;
         }
         default:
           throw new Error(`unknown workload ${workload}`);
       }
-      report(run, result);
+      report(client, run, result);
     }
   } finally {
     await client.close();
+    await admin.close();
     await etcd.destroy();
   }
 }
 
 async function main(): Promise<void> {
-  const { workloads, runs } = parseArgs();
-  for (let run = 1; run <= runs; run++) await benchOnce(run, workloads);
+  const { workloads, runs, clientNames } = parseArgs();
+  for (let run = 1; run <= runs; run++) {
+    const order = run % 2 === 1 ? clientNames : [...clientNames].reverse();
+    for (const name of order) await benchOnce(run, name, workloads);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -31,6 +31,11 @@ export class TokenSource {
     private readonly authenticate: (name: string, password: string) => Promise<string>,
   ) {}
 
+  /** True when the client was given credentials at all. */
+  get configured(): boolean {
+    return this.credentials !== undefined;
+  }
+
   /** True when a rejected token can be replaced (user and password are known). */
   get refreshable(): boolean {
     return this.credentials !== undefined && 'username' in this.credentials;
@@ -73,7 +78,7 @@ export class TokenSource {
  */
 export function authMiddleware(tokens: TokenSource): ClientMiddleware {
   return async function* auth<Request, Response>(call: ClientMiddlewareCall<Request, Response>, options: CallOptions) {
-    if (call.method.path === authenticatePath) return yield* call.next(call.request, options);
+    if (call.method.path === authenticatePath || !tokens.configured) return yield* call.next(call.request, options);
     const token = await tokens.get(options.signal);
     try {
       return yield* call.next(call.request, withToken(options, token));

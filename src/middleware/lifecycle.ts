@@ -15,14 +15,18 @@ export function lifecycleMiddleware(closed: AbortSignal, onCall: ((event: CallEv
     const userSignal = options.signal;
     if (userSignal?.aborted) throw new AbortedError(abortDetails(userSignal), { path: call.method.path, cause: userSignal.reason });
 
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    closed.addEventListener('abort', abort);
-    userSignal?.addEventListener('abort', abort);
+    // Without a caller's signal the client's own close signal is the call's signal: no extra
+    // controller or listeners on the hot path.
+    const controller = userSignal ? new AbortController() : undefined;
+    const abort = () => controller?.abort();
+    if (controller) {
+      closed.addEventListener('abort', abort);
+      userSignal?.addEventListener('abort', abort);
+    }
     const started = onCall ? performance.now() : 0;
     let failure: EtcdError | undefined;
     try {
-      return yield* call.next(call.request, { ...options, signal: controller.signal });
+      return yield* call.next(call.request, { ...options, signal: controller?.signal ?? closed });
     } catch (error) {
       if (closed.aborted) failure = new ClientClosedError();
       else if (userSignal?.aborted && isAbortError(error)) {
@@ -30,8 +34,10 @@ export function lifecycleMiddleware(closed: AbortSignal, onCall: ((event: CallEv
       } else failure = toEtcdError(error);
       throw failure;
     } finally {
-      closed.removeEventListener('abort', abort);
-      userSignal?.removeEventListener('abort', abort);
+      if (controller) {
+        closed.removeEventListener('abort', abort);
+        userSignal?.removeEventListener('abort', abort);
+      }
       onCall?.({ method: call.method.path, durationMs: performance.now() - started, error: failure });
     }
   };
