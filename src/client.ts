@@ -3,7 +3,7 @@ import type { CallOptions } from './call-options.js';
 import { type ClientConfig, resolveConfig } from './config.js';
 import { Connection } from './connection.js';
 import type { Bytes, Int64 } from './encoding.js';
-import { InvalidArgumentError, RequestTooLargeError, Status } from './errors.js';
+import { invalidArgument, RequestTooLargeError, Status } from './errors.js';
 import {
   type CompactOptions,
   type CompactResponse,
@@ -115,7 +115,7 @@ export class Client extends KVBase implements AsyncDisposable {
       case 'txn':
         return decodeTxn(await kv.txn(operation.request, call)) as ResponseOf<T>;
       default:
-        throw invalid(`not an operation: ${JSON.stringify(operation)}`);
+        throw invalidArgument(`not an operation: ${JSON.stringify(operation)}`);
     }
   }
 
@@ -153,7 +153,7 @@ export class Client extends KVBase implements AsyncDisposable {
     if (options.requireLeader) out.metadata = Metadata({ hasleader: 'true' });
     if (options.timeout !== undefined) {
       if (typeof options.timeout !== 'number' || !(options.timeout > 0)) {
-        throw invalid(`timeout must be a positive number of ms, got ${String(options.timeout)}`);
+        throw invalidArgument(`timeout must be a positive number of ms, got ${String(options.timeout)}`);
       }
       out.timeout = options.timeout;
     }
@@ -214,6 +214,3 @@ function requestOpSize(r: RequestOp): number {
   }
 }
 
-function invalid(details: string): InvalidArgumentError {
-  return new InvalidArgumentError(Status.INVALID_ARGUMENT, details, { reason: 'InvalidArgument' });
-}

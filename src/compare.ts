@@ -1,5 +1,5 @@
 import { type Compare, Compare_CompareResult, Compare_CompareTarget } from './proto.js';
-import { InvalidArgumentError, Status } from './errors.js';
+import { invalidArgument } from './errors.js';
 import { type Bytes, type Int64, toBytes, toInt64 } from './encoding.js';
 import { encodeRange } from './op.js';
 
@@ -35,9 +35,7 @@ const targets = {
 function build(what: string, key: Bytes, operator: CompareOperator, target: NonNullable<Compare['targetUnion']>, options: CompareOptions): Condition {
   const result = operators[operator];
   if (result === undefined) {
-    throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `compare.${what}: operator must be =, !=, > or <, got ${String(operator)}`, {
-      reason: 'InvalidArgument',
-    });
+    throw invalidArgument(`compare.${what}: operator must be =, !=, > or <, got ${String(operator)}`);
   }
   const range = encodeRange(`compare.${what}`, key, options);
   return { result, target: targets[target.$case], key: range.key, rangeEnd: range.rangeEnd, targetUnion: target };

@@ -165,6 +165,11 @@ export class StmConflictError extends EtcdError {
   }
 }
 
+/** The client refuses an argument before sending anything (reason `InvalidArgument`). @internal */
+export function invalidArgument(details: string): InvalidArgumentError {
+  return new InvalidArgumentError(Status.INVALID_ARGUMENT, details, { reason: 'InvalidArgument' });
+}
+
 /** The client's configuration is invalid (missing endpoints, bad URL, bad option). */
 export class ConfigError extends EtcdError {
   constructor(details: string) {

@@ -1,6 +1,6 @@
 import type { Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from './proto.js';
 import { RangeRequest_SortOrder, RangeRequest_SortTarget } from './proto.js';
-import { EmptyKeyError, InvalidArgumentError, Status } from './errors.js';
+import { EmptyKeyError, invalidArgument, Status } from './errors.js';
 import { type Bytes, type Int64, prefixEnd, toBytes, toInt64, zeroKey } from './encoding.js';
 
 /** Which keys an operation covers, besides the single key it names. */
@@ -103,9 +103,6 @@ const sortOrders: Record<SortOrder, RangeRequest_SortOrder> = {
   descend: RangeRequest_SortOrder.DESCEND,
 };
 
-function invalid(details: string): InvalidArgumentError {
-  return new InvalidArgumentError(Status.INVALID_ARGUMENT, details, { reason: 'InvalidArgument' });
-}
 
 /**
  * The [key, rangeEnd) pair for a key and range options, by etcd's rules: prefix → prefixEnd(key);
@@ -116,7 +113,7 @@ export function encodeRange(what: string, rawKey: Bytes, options: RangeOptions):
   const key = toBytes(rawKey, `${what} key`);
   const { prefix = false, fromKey = false, end } = options;
   if ([prefix, fromKey, end !== undefined].filter(Boolean).length > 1) {
-    throw invalid(`${what}: use only one of prefix, fromKey and end`);
+    throw invalidArgument(`${what}: use only one of prefix, fromKey and end`);
   }
   if (prefix) {
     return key.length === 0 ? { key: zeroKey, rangeEnd: zeroKey } : { key, rangeEnd: prefixEnd(key) };
@@ -146,10 +143,10 @@ const shorthandSort = {
 export function rangeRequest(key: Bytes, options: GetOptions = {}): RangeRequest {
   let { prefix, limit, sort } = options;
   if (options.first !== undefined || options.last !== undefined) {
-    if (options.first !== undefined && options.last !== undefined) throw invalid('get: use only one of first and last');
-    if (options.sort !== undefined || options.limit !== undefined) throw invalid('get: first/last set sort and limit themselves');
+    if (options.first !== undefined && options.last !== undefined) throw invalidArgument('get: use only one of first and last');
+    if (options.sort !== undefined || options.limit !== undefined) throw invalidArgument('get: first/last set sort and limit themselves');
     const by = (options.first ?? options.last) as keyof typeof shorthandSort;
-    if (!(by in shorthandSort)) throw invalid(`get: first/last must be 'key', 'createRevision' or 'modRevision', got ${String(by)}`);
+    if (!(by in shorthandSort)) throw invalidArgument(`get: first/last must be 'key', 'createRevision' or 'modRevision', got ${String(by)}`);
     if (options.end === undefined && !options.fromKey) prefix = true;
     limit = 1;
     sort = { target: by, order: options.first !== undefined ? 'ascend' : 'descend' };
@@ -160,8 +157,8 @@ export function rangeRequest(key: Bytes, options: GetOptions = {}): RangeRequest
   if (sort !== undefined) {
     const target = sortTargets[sort.target];
     const order = sortOrders[sort.order ?? 'ascend'];
-    if (target === undefined) throw invalid(`get: unknown sort target ${String(sort.target)}`);
-    if (order === undefined) throw invalid(`get: unknown sort order ${String(sort.order)}`);
+    if (target === undefined) throw invalidArgument(`get: unknown sort target ${String(sort.target)}`);
+    if (order === undefined) throw invalidArgument(`get: unknown sort order ${String(sort.order)}`);
     sortTarget = target;
     // Keys already come in ascending key order; Go sends (KEY, ASCEND) as NONE as well.
     sortOrder = target === RangeRequest_SortTarget.KEY && order === RangeRequest_SortOrder.ASCEND ? RangeRequest_SortOrder.NONE : order;
@@ -215,7 +212,7 @@ export function requestOp(op: Op): RequestOp {
     case 'txn':
       return { request: { $case: 'requestTxn', value: op.request } };
     default:
-      throw invalid(`not an operation: ${JSON.stringify(op)}`);
+      throw invalidArgument(`not an operation: ${JSON.stringify(op)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Condition } from './compare.js';
-import { InvalidArgumentError, Status } from './errors.js';
+import { invalidArgument } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { type Op, type TxnOp, op } from './op.js';
 import type { KV, TxnResponse } from './kv.js';
@@ -50,11 +50,7 @@ export class Txn {
 
   private advance(next: 'if' | 'then' | 'else', allowed: Array<Txn['stage']>): void {
     if (!allowed.includes(this.stage)) {
-      throw new InvalidArgumentError(
-        Status.INVALID_ARGUMENT,
-        `txn: .${next}() cannot follow .${this.stage}(): give if, then and else once each, in that order`,
-        { reason: 'InvalidArgument' },
-      );
+      throw invalidArgument(`txn: .${next}() cannot follow .${this.stage}(): give if, then and else once each, in that order`);
     }
     this.stage = next;
   }

@@ -2,15 +2,7 @@ import { delay } from 'abort-controller-x';
 import { Metadata } from 'nice-grpc-common';
 import type { Connection } from './connection.js';
 import { type Bytes, type Int64, toInt64 } from './encoding.js';
-import {
-  ClientClosedError,
-  CompactedError,
-  EtcdError,
-  InvalidArgumentError,
-  Status,
-  errorFromStatus,
-  toEtcdError,
-} from './errors.js';
+import { ClientClosedError, CompactedError, errorFromStatus, EtcdError, invalidArgument, Status, toEtcdError } from './errors.js';
 import { type KeyValue, type ResponseHeader, decodeHeader, decodeKv } from './kv.js';
 import { type RangeOptions, encodeRange } from './op.js';
 import { isTokenError } from './middleware/auth.js';
@@ -136,10 +128,10 @@ export class Watcher implements AsyncIterable<WatchResponse> {
     this.options = options;
     this.nextRevision = options.startRevision === undefined ? 0n : toInt64(options.startRevision, 'watch startRevision');
     const max = options.maxBufferedEvents ?? defaultMaxBuffered;
-    if (!Number.isSafeInteger(max) || max < 1) throw invalid(`watch maxBufferedEvents must be a positive integer, got ${String(max)}`);
+    if (!Number.isSafeInteger(max) || max < 1) throw invalidArgument(`watch maxBufferedEvents must be a positive integer, got ${String(max)}`);
     this.maxBuffered = max;
     for (const filter of options.filters ?? []) {
-      if (filter !== 'noPut' && filter !== 'noDelete') throw invalid(`watch filters may be 'noPut' or 'noDelete', got ${String(filter)}`);
+      if (filter !== 'noPut' && filter !== 'noDelete') throw invalidArgument(`watch filters may be 'noPut' or 'noDelete', got ${String(filter)}`);
     }
     this.created = new Promise((resolve, reject) => {
       this.resolveCreated = resolve;
@@ -570,9 +562,6 @@ function emptyKv(): import('./proto.js').KeyValue {
   return { key: new Uint8Array(0), value: new Uint8Array(0), createRevision: 0n, modRevision: 0n, version: 0n, lease: 0n };
 }
 
-function invalid(details: string): InvalidArgumentError {
-  return new InvalidArgumentError(Status.INVALID_ARGUMENT, details, { reason: 'InvalidArgument' });
-}
 
 /**
  * The watch streams of one client: one shared stream, plus one for `requireLeader` watches

@@ -1,6 +1,6 @@
 import { compare } from '../compare.js';
 import { type Bytes, toBytes } from '../encoding.js';
-import { LockReleasedError, LockedError, SessionExpiredError } from '../errors.js';
+import { LockedError, LockReleasedError, SessionExpiredError } from '../errors.js';
 import type { ResponseHeader, TxnResponse } from '../kv.js';
 import { op } from '../op.js';
 import type { Condition } from '../compare.js';

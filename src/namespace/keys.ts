@@ -1,4 +1,4 @@
-import { prefixEnd, zeroKey } from '../encoding.js';
+import { prefixEnd } from '../encoding.js';
 
 /**
  * Maps keys and ranges into a key prefix and back, by the rules of Go's namespace package:
@@ -37,5 +37,3 @@ export class KeyPrefix {
     return key.length >= this.bytes.length && this.bytes.equals(key.subarray(0, this.bytes.length));
   }
 }
-
-export { zeroKey };

@@ -1,6 +1,6 @@
 import type { CallOptions } from '../call-options.js';
 import { type Bytes, type Int64, toBytes } from '../encoding.js';
-import { InvalidArgumentError, Status } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import type { Compare, RequestOp, TxnRequest } from '../proto.js';
 import { type CompactOptions, type CompactResponse, type KV, KVBase, type KeyValue, type OpResponse, type ResponseOf } from '../kv.js';
 import { type Op, encodeRange } from '../op.js';
@@ -39,7 +39,7 @@ export class NamespacedKV extends KVBase {
     super();
     const bytes = toBytes(prefix, 'namespace prefix');
     if (bytes.length === 0) {
-      throw new InvalidArgumentError(Status.INVALID_ARGUMENT, 'namespace: the prefix must not be empty', { reason: 'InvalidArgument' });
+      throw invalidArgument('namespace: the prefix must not be empty');
     }
     this.keys = new KeyPrefix(bytes);
     this.lease = inner.lease.withKeyFilter((key) => (this.keys.contains(key) ? this.keys.strip(key) : undefined));
@@ -99,7 +99,7 @@ export class NamespacedKV extends KVBase {
       case 'txn':
         return { type: 'txn', request: this.wrapTxn(operation.request) } as T;
       default:
-        throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `not an operation: ${JSON.stringify(operation)}`, { reason: 'InvalidArgument' });
+        throw invalidArgument(`not an operation: ${JSON.stringify(operation)}`);
     }
   }
 
@@ -127,7 +127,7 @@ export class NamespacedKV extends KVBase {
       case 'requestTxn':
         return { request: { $case: 'requestTxn', value: this.wrapTxn(request.value) } };
       default:
-        throw new InvalidArgumentError(Status.INVALID_ARGUMENT, 'txn: an operation is empty', { reason: 'InvalidArgument' });
+        throw invalidArgument('txn: an operation is empty');
     }
   }
 
