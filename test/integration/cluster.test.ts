@@ -52,6 +52,34 @@ describe('endpoints', () => {
   });
 });
 
+describe('watch across a leader change', () => {
+  it('delivers every event once, in order, while leadership moves', async () => {
+    const { leader } = await client.maintenance.status();
+    const { members } = await client.cluster.memberList();
+    const followers = members.filter((m) => m.id !== leader);
+    // Watch on a follower, on a requireLeader stream: etcd may end it while the leader moves.
+    await using watching = new Client({ endpoints: [followers[0].clientUrls[0].replace('http://', '')] });
+    const watcher = watching.watch('leader-change/', { prefix: true, requireLeader: true });
+    await watcher.created;
+    const seen: bigint[] = [];
+    const reading = (async () => {
+      for await (const batch of watcher) {
+        seen.push(...batch.events.map((e) => e.kv.modRevision));
+        if (seen.length >= 200) break;
+      }
+    })();
+    for (let i = 0; i < 100; i++) await client.put(`leader-change/${i}`, String(i));
+    await client.maintenance.moveLeader(followers[1].id);
+    for (let i = 100; i < 200; i++) await retryWhile('LeaderChanged', () => client.put(`leader-change/${i}`, String(i)));
+    await reading;
+    expect(seen).toHaveLength(200);
+    expect(new Set(seen).size).toBe(200);
+    expect([...seen].sort((a, b) => (a < b ? -1 : 1))).toEqual(seen);
+    expect((await client.maintenance.status()).leader).toBe(followers[1].id);
+    await watcher.cancel();
+  });
+});
+
 describe('cluster', () => {
   it('lists the members etcdctl lists', async () => {
     const { members } = await client.cluster.memberList();
