@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -168,11 +168,20 @@ export class EtcdServer {
     this.paused = false;
   }
 
-  /** Freezes the process (SIGSTOP): it keeps its sockets but answers nothing. */
+  /**
+   * Freezes the process (SIGSTOP): it keeps its sockets but answers nothing. Resolves once
+   * the kernel reports every thread of it stopped, so nothing it answers afterwards can race.
+   */
   async pause(): Promise<void> {
-    if (!this.process || this.paused) return;
-    this.process.kill('SIGSTOP');
+    const child = this.process;
+    if (!child || this.paused) return;
+    child.kill('SIGSTOP');
     this.paused = true;
+    const until = Date.now() + 5_000;
+    while (!allThreadsStopped(child.pid!)) {
+      if (Date.now() > until) throw new Error(`etcd ${this.name} did not stop within 5 s of SIGSTOP`);
+      await sleep(1);
+    }
   }
 
   /** Lets a paused process run again (SIGCONT). */
@@ -310,3 +319,16 @@ process.once('exit', () => {
     }
   }
 });
+
+/** True when every thread of `pid` is in the stopped state (`T` in /proc/<pid>/task/<tid>/stat). */
+function allThreadsStopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The state follows the command name, which is in parentheses and may contain spaces.
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+    });
+  } catch {
+    return true; // the process is gone: nothing of it can answer
+  }
+}
