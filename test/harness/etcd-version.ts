@@ -9,13 +9,13 @@ const suites: Record<string, string> = {
   trixie: 'trixie',
   '3.4': 'bookworm',
   bookworm: 'bookworm',
-  '3.6': 'sid',
   sid: 'sid',
+  newest: 'sid',
 };
 
 /**
  * The Debian suite whose etcd the tests run, from the one variable NICE_ETCD_VERSION
- * (`3.5` (default), `3.4`, `3.6`, or a suite name: trixie, bookworm, sid).
+ * (`3.5` (default), `3.4`, or a suite name: trixie, bookworm, sid (alias newest)).
  */
 export function etcdSuite(): string {
   const wanted = process.env.NICE_ETCD_VERSION || '3.5';
