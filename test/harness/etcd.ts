@@ -326,7 +326,7 @@ function allThreadsStopped(pid: number): boolean {
     return readdirSync(`/proc/${pid}/task`).every((tid) => {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       // The state follows the command name, which is in parentheses and may contain spaces.
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+      return stat[stat.lastIndexOf(')') + 2] === 'T';
     });
   } catch {
     return true; // the process is gone: nothing of it can answer
