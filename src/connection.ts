@@ -1,36 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import { Channel, ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
-import type { Client as GrpcClient, CompatServiceDefinition, DefaultCallOptions, NormalizedServiceDefinition } from 'nice-grpc';
+import type { Client as GrpcClient, DefaultCallOptions, NormalizedServiceDefinition } from 'nice-grpc';
 import { Status } from 'nice-grpc-common';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
-import {
-  AuthDefinition,
-  ClusterDefinition,
-  ElectionDefinition,
-  KVDefinition,
-  LeaseDefinition,
-  LockDefinition,
-  MaintenanceDefinition,
-  WatchDefinition,
-} from './proto.js';
-import { retryPolicy } from './retry.js';
+import { type Definitions, type MethodPolicy, definitions, methodPolicies } from './policy.js';
 
-const definitions = {
-  kv: KVDefinition,
-  watch: WatchDefinition,
-  lease: LeaseDefinition,
-  cluster: ClusterDefinition,
-  maintenance: MaintenanceDefinition,
-  auth: AuthDefinition,
-  lock: LockDefinition,
-  election: ElectionDefinition,
-} as const;
-
-type Definitions = typeof definitions;
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
 /** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
 export type Services = { [K in keyof Definitions]: GrpcClient<Definitions[K], CallOptionsOf<EtcdClientFactory>> };
@@ -62,7 +40,7 @@ export class Connection {
     });
     this.factory = createEtcdClientFactory(this.closed, config.onCall, this.tokens);
     this.defaultOptions = Object.fromEntries(
-      Object.entries(definitions).map(([name, definition]) => [name, methodDefaults(definition, config)]),
+      Object.entries(methodPolicies).map(([name, policies]) => [name, methodDefaults(policies, config)]),
     ) as Connection['defaultOptions'];
     this.setEndpoints(config.endpoints);
   }
@@ -144,25 +122,17 @@ export class Connection {
   }
 }
 
-/** Unary calls that wait for other clients (a lock's release, an election) and so get no default timeout. */
-const waitsForOthers = new Set(['/v3lockpb.Lock/Lock', '/v3electionpb.Election/Campaign']);
-
-/** Per-method default call options: the retry policy from the table and the default timeout. */
-function methodDefaults(definition: CompatServiceDefinition, config: ResolvedConfig): Record<string, object> {
+/** Per-method default call options, read once per client from the policy table. @internal */
+export function methodDefaults(policies: Readonly<Record<string, MethodPolicy>>, config: ResolvedConfig): Record<string, object> {
   const out: Record<string, object> = {};
-  const { fullName, methods } = definition as unknown as { fullName: string; methods: Record<string, { name: string; requestStream: boolean; responseStream: boolean }> };
-  for (const [key, method] of Object.entries(methods)) {
-    const path = `/${fullName}/${method.name}`;
-    const policy = retryPolicy(path);
-    const stream = method.requestStream || method.responseStream || waitsForOthers.has(path);
+  for (const [key, policy] of Object.entries(policies)) {
     out[key] = {
-      retry: policy !== 'never' && config.retry.maxAttempts > 1,
+      retry: policy.retry !== 'never' && config.retry.maxAttempts > 1,
       retryMaxAttempts: config.retry.maxAttempts - 1,
       retryBaseDelayMs: config.retry.baseDelay,
       retryMaxDelayMs: config.retry.maxDelay,
       retryableStatuses: [Status.UNAVAILABLE],
-      // Long-lived streams (Watch, LeaseKeepAlive, Snapshot, Observe) and waits get no default deadline.
-      ...(stream ? {} : { timeout: config.timeout }),
+      ...(policy.timeout === 'default' ? { timeout: config.timeout } : {}),
     };
   }
   return out;
