@@ -3,7 +3,7 @@ import type { CallOptions } from './call-options.js';
 import { type ClientConfig, resolveConfig } from './config.js';
 import { Connection } from './connection.js';
 import type { Bytes, Int64 } from './encoding.js';
-import { invalidArgument, RequestTooLargeError, Status } from './errors.js';
+import { invalidArgument, RequestTooLargeError } from './errors.js';
 import {
   type CompactOptions,
   type CompactResponse,
@@ -166,7 +166,6 @@ export class Client extends KVBase implements AsyncDisposable {
     const size = opSize(operation);
     if (size > limit) {
       throw new RequestTooLargeError(
-        Status.INVALID_ARGUMENT,
         `request of about ${size} bytes exceeds maxCallSendMsgSize (${limit} bytes); nothing was sent`,
         { reason: 'RequestTooLarge' },
       );

@@ -1,7 +1,7 @@
 import type { CallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import { type Int64, toInt64 } from './encoding.js';
-import { invalidArgument, InvalidArgumentError, Status } from './errors.js';
+import { invalidArgument, InvalidArgumentError } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import type { Member as PbMember } from './proto.js';
 
@@ -24,7 +24,7 @@ function decodeMember(m: PbMember): Member {
 /** Checks peer URLs before sending, as Go's client does: http(s)://host:port each. @internal */
 export function validatePeerUrls(urls: readonly string[]): string[] {
   if (!Array.isArray(urls) || urls.length === 0) {
-    throw new InvalidArgumentError(Status.INVALID_ARGUMENT, 'member peer URLs: give at least one', { reason: 'MemberBadURLs' });
+    throw new InvalidArgumentError('member peer URLs: give at least one', { reason: 'MemberBadURLs' });
   }
   for (const url of urls) {
     let parsed: URL | undefined;
@@ -34,7 +34,7 @@ export function validatePeerUrls(urls: readonly string[]): string[] {
       parsed = undefined;
     }
     if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || !parsed.hostname || !parsed.port || (parsed.pathname !== '/' && parsed.pathname !== '')) {
-      throw new InvalidArgumentError(Status.INVALID_ARGUMENT, `invalid member peer URL ${JSON.stringify(url)}: expected http(s)://host:port`, {
+      throw new InvalidArgumentError(`invalid member peer URL ${JSON.stringify(url)}: expected http(s)://host:port`, {
         reason: 'MemberBadURLs',
       });
     }

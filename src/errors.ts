@@ -5,6 +5,16 @@ export { Status };
 
 const brand = Symbol.for('nice-etcd.EtcdError');
 
+/** What an `EtcdError` may carry besides its code and message. */
+export interface EtcdErrorOptions {
+  /** The case's stable name; by default the class name without `Error` (`EmptyKeyError`: `'EmptyKey'`). */
+  reason?: string;
+  /** `/package.Service/Method` of the call that failed. */
+  path?: string;
+  /** The underlying failure (a nice-grpc `ClientError`, a signal's reason...). */
+  cause?: unknown;
+}
+
 /**
  * Every failure nice-etcd reports is an `EtcdError`: it carries the gRPC status `code`, etcd's
  * own message in `details` (e.g. `etcdserver: key not found`), the RPC `path` when a call
@@ -20,7 +30,7 @@ export class EtcdError extends Error {
   /** `/package.Service/Method` of the call that failed, when there was one. */
   readonly path: string | undefined;
 
-  constructor(code: Status, details: string, options: { reason?: string; path?: string; cause?: unknown } = {}) {
+  constructor(code: Status, details: string, options: EtcdErrorOptions = {}) {
     super(options.path ? `${options.path} ${Status[code]}: ${details}` : details, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -37,28 +47,93 @@ export class EtcdError extends Error {
   }
 }
 
-type ErrorClass = new (code: Status, details: string, options?: { reason?: string; path?: string; cause?: unknown }) => EtcdError;
+/** An `EtcdError` class whose gRPC code is fixed: `new LeaseNotFoundError()` needs no code. */
+type ErrorClass = (new (details?: string, options?: EtcdErrorOptions) => EtcdError) & { readonly code: Status };
 
 // ---- Groups, one per gRPC code etcd uses. Every server error is an instance of its group. ----
+// Each group fixes the code for itself and its subclasses; without details, a subclass says
+// what etcd says for it (`new LeaseNotFoundError()`: 'etcdserver: requested lease not found').
 
 /** The request was malformed or not allowed as sent (INVALID_ARGUMENT); retrying it cannot help. */
-export class InvalidArgumentError extends EtcdError {}
+export class InvalidArgumentError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.INVALID_ARGUMENT;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.INVALID_ARGUMENT, details ?? etcdMessage(new.target) ?? 'invalid argument', options);
+  }
+}
 /** A revision or TTL outside what the server keeps or accepts (OUT_OF_RANGE). */
-export class OutOfRangeError extends EtcdError {}
+export class OutOfRangeError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.OUT_OF_RANGE;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.OUT_OF_RANGE, details ?? etcdMessage(new.target) ?? 'out of range', options);
+  }
+}
 /** The server is out of a resource: space or request capacity (RESOURCE_EXHAUSTED). */
-export class ResourceExhaustedError extends EtcdError {}
+export class ResourceExhaustedError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.RESOURCE_EXHAUSTED;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.RESOURCE_EXHAUSTED, details ?? etcdMessage(new.target) ?? 'resource exhausted', options);
+  }
+}
 /** A lease or member that does not exist (NOT_FOUND). */
-export class NotFoundError extends EtcdError {}
+export class NotFoundError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.NOT_FOUND;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.NOT_FOUND, details ?? etcdMessage(new.target) ?? 'not found', options);
+  }
+}
 /** The cluster is not in a state that allows the call (FAILED_PRECONDITION). */
-export class FailedPreconditionError extends EtcdError {}
+export class FailedPreconditionError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.FAILED_PRECONDITION;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.FAILED_PRECONDITION, details ?? etcdMessage(new.target) ?? 'failed precondition', options);
+  }
+}
 /** The authenticated user lacks the permission for this key or call (PERMISSION_DENIED). */
-export class PermissionDeniedError extends EtcdError {}
+export class PermissionDeniedError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.PERMISSION_DENIED;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.PERMISSION_DENIED, details ?? etcdMessage(new.target) ?? 'permission denied', options);
+  }
+}
 /** The auth token is missing, invalid or expired (UNAUTHENTICATED). */
-export class UnauthenticatedError extends EtcdError {}
-/** The server does not know this call: it is older than the API used (e.g. AuthStatus before etcd 3.5). */
-export class UnimplementedError extends EtcdError {}
+export class UnauthenticatedError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.UNAUTHENTICATED;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.UNAUTHENTICATED, details ?? etcdMessage(new.target) ?? 'unauthenticated', options);
+  }
+}
+/** The server does not know this call: it is older than the API used (e.g. AuthStatus before etcd 3.5) (UNIMPLEMENTED). */
+export class UnimplementedError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.UNIMPLEMENTED;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.UNIMPLEMENTED, details ?? etcdMessage(new.target) ?? 'unimplemented', options);
+  }
+}
 /** No server could serve the call right now: transport down, no leader, timeouts (UNAVAILABLE). */
-export class UnavailableError extends EtcdError {}
+export class UnavailableError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.UNAVAILABLE;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.UNAVAILABLE, details ?? etcdMessage(new.target) ?? 'unavailable', options);
+  }
+}
+/** Data is corrupt: a member detected a corrupt cluster, or a snapshot failed its checksum (DATA_LOSS). */
+export class DataLossError extends EtcdError {
+  /** The gRPC code of this class and its subclasses. */
+  static readonly code: Status = Status.DATA_LOSS;
+  constructor(details?: string, options?: EtcdErrorOptions) {
+    super(Status.DATA_LOSS, details ?? etcdMessage(new.target) ?? 'data loss', options);
+  }
+}
 
 // ---- Specific cases people handle. ----
 
@@ -112,149 +187,169 @@ export class ServerTimeoutError extends UnavailableError {}
 
 /** The client was closed: calls fail at once, and calls in flight at `close()` end with this. */
 export class ClientClosedError extends EtcdError {
-  constructor(details = 'the etcd client is closed') {
-    super(Status.CANCELLED, details);
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.CANCELLED;
+  constructor(details = 'the etcd client is closed', options?: EtcdErrorOptions) {
+    super(ClientClosedError.code, details, options);
   }
 }
 /** The caller's AbortSignal aborted the call. The signal's reason is the `cause`. */
 export class AbortedError extends EtcdError {
-  constructor(details = 'the call was aborted', options: { path?: string; cause?: unknown } = {}) {
-    super(Status.CANCELLED, details, options);
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.CANCELLED;
+  constructor(details = 'the call was aborted', options?: EtcdErrorOptions) {
+    super(AbortedError.code, details, options);
   }
 }
 /** The call's timeout (or deadline) passed before etcd answered. */
 export class DeadlineExceededError extends EtcdError {
-  constructor(details = 'the call did not finish within its timeout', options: { path?: string; cause?: unknown } = {}) {
-    super(Status.DEADLINE_EXCEEDED, details, options);
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.DEADLINE_EXCEEDED;
+  constructor(details = 'the call did not finish within its timeout', options?: EtcdErrorOptions) {
+    super(DeadlineExceededError.code, details, options);
   }
 }
 /** `Mutex.tryLock()`: another session holds the lock (Go's ErrLocked). */
 export class LockedError extends EtcdError {
-  constructor(details = 'mutex: Locked by another session') {
-    super(Status.FAILED_PRECONDITION, details, { reason: 'Locked' });
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.FAILED_PRECONDITION;
+  constructor(details = 'mutex: Locked by another session', options?: EtcdErrorOptions) {
+    super(LockedError.code, details, options);
   }
 }
 /** The session's lease ended, so its locks and leadership are gone (Go's ErrSessionExpired). */
 export class SessionExpiredError extends EtcdError {
-  constructor(details = 'mutex: session is expired') {
-    super(Status.FAILED_PRECONDITION, details, { reason: 'SessionExpired' });
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.FAILED_PRECONDITION;
+  constructor(details = 'mutex: session is expired', options?: EtcdErrorOptions) {
+    super(SessionExpiredError.code, details, options);
   }
 }
 /** `Mutex.unlock()` found the lock already released (Go's ErrLockReleased). */
 export class LockReleasedError extends EtcdError {
-  constructor(details = 'mutex: lock has already been released') {
-    super(Status.FAILED_PRECONDITION, details, { reason: 'LockReleased' });
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.FAILED_PRECONDITION;
+  constructor(details = 'mutex: lock has already been released', options?: EtcdErrorOptions) {
+    super(LockReleasedError.code, details, options);
   }
 }
 /** `Election.proclaim()`/`resign()` by a candidate that is not (or no longer) the leader. */
 export class ElectionNotLeaderError extends EtcdError {
-  constructor(details = 'election: not leader') {
-    super(Status.FAILED_PRECONDITION, details, { reason: 'ElectionNotLeader' });
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.FAILED_PRECONDITION;
+  constructor(details = 'election: not leader', options?: EtcdErrorOptions) {
+    super(ElectionNotLeaderError.code, details, options);
   }
 }
 /** `Election.leader()` when nobody is campaigning. */
 export class ElectionNoLeaderError extends EtcdError {
-  constructor(details = 'election: no leader') {
-    super(Status.NOT_FOUND, details, { reason: 'ElectionNoLeader' });
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.NOT_FOUND;
+  constructor(details = 'election: no leader', options?: EtcdErrorOptions) {
+    super(ElectionNoLeaderError.code, details, options);
   }
 }
 /** `stm()` ran out of attempts: every commit conflicted with another writer. */
 export class StmConflictError extends EtcdError {
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.ABORTED;
   constructor(attempts: number) {
-    super(Status.ABORTED, `stm: the transaction conflicted on each of its ${attempts} attempts`, { reason: 'StmConflict' });
+    super(StmConflictError.code, `stm: the transaction conflicted on each of its ${attempts} attempts`);
   }
 }
 
 /** The client refuses an argument before sending anything (reason `InvalidArgument`). @internal */
 export function invalidArgument(details: string): InvalidArgumentError {
-  return new InvalidArgumentError(Status.INVALID_ARGUMENT, details, { reason: 'InvalidArgument' });
+  return new InvalidArgumentError(details);
 }
 
 /** The client's configuration is invalid (missing endpoints, bad URL, bad option). */
 export class ConfigError extends EtcdError {
-  constructor(details: string) {
-    super(Status.INVALID_ARGUMENT, details);
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.INVALID_ARGUMENT;
+  constructor(details: string, options?: EtcdErrorOptions) {
+    super(ConfigError.code, details, options);
   }
 }
 
 /**
  * etcd's server errors, keyed by the exact status message (from etcd's
- * `api/v3rpc/rpctypes/error.go`): the gRPC code, the class it becomes and Go's name for it.
+ * `api/v3rpc/rpctypes/error.go`): the class it becomes (which fixes its gRPC code) and Go's name for it.
  * @internal
  */
-export const serverErrors: ReadonlyMap<string, { code: Status; type: ErrorClass; reason: string }> = new Map(
+export const serverErrors: ReadonlyMap<string, { type: ErrorClass; reason: string }> = new Map(
   (
     [
       // INVALID_ARGUMENT
-      ['etcdserver: key is not provided', Status.INVALID_ARGUMENT, EmptyKeyError, 'EmptyKey'],
-      ['etcdserver: key not found', Status.INVALID_ARGUMENT, KeyNotFoundError, 'KeyNotFound'],
-      ['etcdserver: value is provided', Status.INVALID_ARGUMENT, ValueProvidedError, 'ValueProvided'],
-      ['etcdserver: lease is provided', Status.INVALID_ARGUMENT, LeaseProvidedError, 'LeaseProvided'],
-      ['etcdserver: too many operations in txn request', Status.INVALID_ARGUMENT, TooManyOpsError, 'TooManyOps'],
-      ['etcdserver: duplicate key given in txn request', Status.INVALID_ARGUMENT, DuplicateKeyError, 'DuplicateKey'],
-      ['etcdserver: invalid client api version', Status.INVALID_ARGUMENT, InvalidArgumentError, 'InvalidClientAPIVersion'],
-      ['etcdserver: invalid sort option', Status.INVALID_ARGUMENT, InvalidArgumentError, 'InvalidSortOption'],
-      ['etcdserver: given member URLs are invalid', Status.INVALID_ARGUMENT, InvalidArgumentError, 'MemberBadURLs'],
-      ['etcdserver: request is too large', Status.INVALID_ARGUMENT, RequestTooLargeError, 'RequestTooLarge'],
-      ['etcdserver: user name is empty', Status.INVALID_ARGUMENT, InvalidArgumentError, 'UserEmpty'],
-      ['etcdserver: role name is empty', Status.INVALID_ARGUMENT, InvalidArgumentError, 'RoleEmpty'],
-      ['etcdserver: authentication failed, invalid user ID or password', Status.INVALID_ARGUMENT, AuthFailedError, 'AuthFailed'],
-      ['etcdserver: permission not given', Status.INVALID_ARGUMENT, InvalidArgumentError, 'PermissionNotGiven'],
-      ['etcdserver: invalid auth management', Status.INVALID_ARGUMENT, InvalidArgumentError, 'InvalidAuthMgmt'],
-      ['etcdserver: revision of auth store is old', Status.INVALID_ARGUMENT, AuthOldRevisionError, 'AuthOldRevision'],
-      ['etcdserver: wrong downgrade target version format', Status.INVALID_ARGUMENT, InvalidArgumentError, 'WrongDowngradeVersionFormat'],
-      ['etcdserver: invalid downgrade target version', Status.INVALID_ARGUMENT, InvalidArgumentError, 'InvalidDowngradeTargetVersion'],
+      ['etcdserver: key is not provided', EmptyKeyError, 'EmptyKey'],
+      ['etcdserver: key not found', KeyNotFoundError, 'KeyNotFound'],
+      ['etcdserver: value is provided', ValueProvidedError, 'ValueProvided'],
+      ['etcdserver: lease is provided', LeaseProvidedError, 'LeaseProvided'],
+      ['etcdserver: too many operations in txn request', TooManyOpsError, 'TooManyOps'],
+      ['etcdserver: duplicate key given in txn request', DuplicateKeyError, 'DuplicateKey'],
+      ['etcdserver: invalid client api version', InvalidArgumentError, 'InvalidClientAPIVersion'],
+      ['etcdserver: invalid sort option', InvalidArgumentError, 'InvalidSortOption'],
+      ['etcdserver: given member URLs are invalid', InvalidArgumentError, 'MemberBadURLs'],
+      ['etcdserver: request is too large', RequestTooLargeError, 'RequestTooLarge'],
+      ['etcdserver: user name is empty', InvalidArgumentError, 'UserEmpty'],
+      ['etcdserver: role name is empty', InvalidArgumentError, 'RoleEmpty'],
+      ['etcdserver: authentication failed, invalid user ID or password', AuthFailedError, 'AuthFailed'],
+      ['etcdserver: permission not given', InvalidArgumentError, 'PermissionNotGiven'],
+      ['etcdserver: invalid auth management', InvalidArgumentError, 'InvalidAuthMgmt'],
+      ['etcdserver: revision of auth store is old', AuthOldRevisionError, 'AuthOldRevision'],
+      ['etcdserver: wrong downgrade target version format', InvalidArgumentError, 'WrongDowngradeVersionFormat'],
+      ['etcdserver: invalid downgrade target version', InvalidArgumentError, 'InvalidDowngradeTargetVersion'],
       // OUT_OF_RANGE
-      ['etcdserver: mvcc: required revision has been compacted', Status.OUT_OF_RANGE, CompactedError, 'Compacted'],
-      ['etcdserver: mvcc: required revision is a future revision', Status.OUT_OF_RANGE, FutureRevisionError, 'FutureRev'],
-      ['etcdserver: too large lease TTL', Status.OUT_OF_RANGE, LeaseTTLTooLargeError, 'LeaseTTLTooLarge'],
+      ['etcdserver: mvcc: required revision has been compacted', CompactedError, 'Compacted'],
+      ['etcdserver: mvcc: required revision is a future revision', FutureRevisionError, 'FutureRev'],
+      ['etcdserver: too large lease TTL', LeaseTTLTooLargeError, 'LeaseTTLTooLarge'],
       // RESOURCE_EXHAUSTED
-      ['etcdserver: mvcc: database space exceeded', Status.RESOURCE_EXHAUSTED, NoSpaceError, 'NoSpace'],
-      ['etcdserver: too many requests', Status.RESOURCE_EXHAUSTED, ResourceExhaustedError, 'TooManyRequests'],
+      ['etcdserver: mvcc: database space exceeded', NoSpaceError, 'NoSpace'],
+      ['etcdserver: too many requests', ResourceExhaustedError, 'TooManyRequests'],
       // NOT_FOUND
-      ['etcdserver: requested lease not found', Status.NOT_FOUND, LeaseNotFoundError, 'LeaseNotFound'],
-      ['etcdserver: member not found', Status.NOT_FOUND, MemberNotFoundError, 'MemberNotFound'],
+      ['etcdserver: requested lease not found', LeaseNotFoundError, 'LeaseNotFound'],
+      ['etcdserver: member not found', MemberNotFoundError, 'MemberNotFound'],
       // FAILED_PRECONDITION
-      ['etcdserver: lease already exists', Status.FAILED_PRECONDITION, LeaseExistsError, 'LeaseExist'],
-      ['etcdserver: member ID already exist', Status.FAILED_PRECONDITION, FailedPreconditionError, 'MemberExist'],
-      ['etcdserver: Peer URLs already exists', Status.FAILED_PRECONDITION, FailedPreconditionError, 'PeerURLExist'],
-      ['etcdserver: re-configuration failed due to not enough started members', Status.FAILED_PRECONDITION, FailedPreconditionError, 'MemberNotEnoughStarted'],
-      ['etcdserver: can only promote a learner member', Status.FAILED_PRECONDITION, FailedPreconditionError, 'MemberNotLearner'],
-      ['etcdserver: can only promote a learner member which is in sync with leader', Status.FAILED_PRECONDITION, FailedPreconditionError, 'LearnerNotReady'],
-      ['etcdserver: too many learner members in cluster', Status.FAILED_PRECONDITION, FailedPreconditionError, 'TooManyLearners'],
-      ['etcdserver: cluster ID mismatch', Status.FAILED_PRECONDITION, FailedPreconditionError, 'ClusterIdMismatch'],
-      ['etcdserver: root user does not exist', Status.FAILED_PRECONDITION, FailedPreconditionError, 'RootUserNotExist'],
-      ['etcdserver: root user does not have root role', Status.FAILED_PRECONDITION, FailedPreconditionError, 'RootRoleNotExist'],
-      ['etcdserver: user name already exists', Status.FAILED_PRECONDITION, FailedPreconditionError, 'UserAlreadyExist'],
-      ['etcdserver: user name not found', Status.FAILED_PRECONDITION, FailedPreconditionError, 'UserNotFound'],
-      ['etcdserver: role name already exists', Status.FAILED_PRECONDITION, FailedPreconditionError, 'RoleAlreadyExist'],
-      ['etcdserver: role name not found', Status.FAILED_PRECONDITION, FailedPreconditionError, 'RoleNotFound'],
-      ['etcdserver: role is not granted to the user', Status.FAILED_PRECONDITION, FailedPreconditionError, 'RoleNotGranted'],
-      ['etcdserver: permission is not granted to the role', Status.FAILED_PRECONDITION, FailedPreconditionError, 'PermissionNotGranted'],
-      ['etcdserver: authentication is not enabled', Status.FAILED_PRECONDITION, AuthNotEnabledError, 'AuthNotEnabled'],
-      ['etcdserver: not leader', Status.FAILED_PRECONDITION, NotLeaderError, 'NotLeader'],
-      ['etcdserver: not capable', Status.FAILED_PRECONDITION, FailedPreconditionError, 'NotCapable'],
-      ['etcdserver: rpc not supported for learner', Status.FAILED_PRECONDITION, FailedPreconditionError, 'NotSupportedForLearner'],
-      ['etcdserver: bad leader transferee', Status.FAILED_PRECONDITION, FailedPreconditionError, 'BadLeaderTransferee'],
-      ['etcdserver: cluster version not found during downgrade', Status.FAILED_PRECONDITION, FailedPreconditionError, 'ClusterVersionUnavailable'],
-      ['etcdserver: cluster has a downgrade job in progress', Status.FAILED_PRECONDITION, FailedPreconditionError, 'DowngradeInProcess'],
-      ['etcdserver: no inflight downgrade job', Status.FAILED_PRECONDITION, FailedPreconditionError, 'NoInflightDowngrade'],
+      ['etcdserver: lease already exists', LeaseExistsError, 'LeaseExist'],
+      ['etcdserver: member ID already exist', FailedPreconditionError, 'MemberExist'],
+      ['etcdserver: Peer URLs already exists', FailedPreconditionError, 'PeerURLExist'],
+      ['etcdserver: re-configuration failed due to not enough started members', FailedPreconditionError, 'MemberNotEnoughStarted'],
+      ['etcdserver: can only promote a learner member', FailedPreconditionError, 'MemberNotLearner'],
+      ['etcdserver: can only promote a learner member which is in sync with leader', FailedPreconditionError, 'LearnerNotReady'],
+      ['etcdserver: too many learner members in cluster', FailedPreconditionError, 'TooManyLearners'],
+      ['etcdserver: cluster ID mismatch', FailedPreconditionError, 'ClusterIdMismatch'],
+      ['etcdserver: root user does not exist', FailedPreconditionError, 'RootUserNotExist'],
+      ['etcdserver: root user does not have root role', FailedPreconditionError, 'RootRoleNotExist'],
+      ['etcdserver: user name already exists', FailedPreconditionError, 'UserAlreadyExist'],
+      ['etcdserver: user name not found', FailedPreconditionError, 'UserNotFound'],
+      ['etcdserver: role name already exists', FailedPreconditionError, 'RoleAlreadyExist'],
+      ['etcdserver: role name not found', FailedPreconditionError, 'RoleNotFound'],
+      ['etcdserver: role is not granted to the user', FailedPreconditionError, 'RoleNotGranted'],
+      ['etcdserver: permission is not granted to the role', FailedPreconditionError, 'PermissionNotGranted'],
+      ['etcdserver: authentication is not enabled', AuthNotEnabledError, 'AuthNotEnabled'],
+      ['etcdserver: not leader', NotLeaderError, 'NotLeader'],
+      ['etcdserver: not capable', FailedPreconditionError, 'NotCapable'],
+      ['etcdserver: rpc not supported for learner', FailedPreconditionError, 'NotSupportedForLearner'],
+      ['etcdserver: bad leader transferee', FailedPreconditionError, 'BadLeaderTransferee'],
+      ['etcdserver: cluster version not found during downgrade', FailedPreconditionError, 'ClusterVersionUnavailable'],
+      ['etcdserver: cluster has a downgrade job in progress', FailedPreconditionError, 'DowngradeInProcess'],
+      ['etcdserver: no inflight downgrade job', FailedPreconditionError, 'NoInflightDowngrade'],
       // PERMISSION_DENIED / UNAUTHENTICATED
-      ['etcdserver: permission denied', Status.PERMISSION_DENIED, PermissionDeniedError, 'PermissionDenied'],
-      ['etcdserver: invalid auth token', Status.UNAUTHENTICATED, InvalidAuthTokenError, 'InvalidAuthToken'],
+      ['etcdserver: permission denied', PermissionDeniedError, 'PermissionDenied'],
+      ['etcdserver: invalid auth token', InvalidAuthTokenError, 'InvalidAuthToken'],
       // UNAVAILABLE
-      ['etcdserver: no leader', Status.UNAVAILABLE, NoLeaderError, 'NoLeader'],
-      ['etcdserver: leader changed', Status.UNAVAILABLE, UnavailableError, 'LeaderChanged'],
-      ['etcdserver: server stopped', Status.UNAVAILABLE, UnavailableError, 'Stopped'],
-      ['etcdserver: request timed out', Status.UNAVAILABLE, ServerTimeoutError, 'Timeout'],
-      ['etcdserver: request timed out, possibly due to previous leader failure', Status.UNAVAILABLE, ServerTimeoutError, 'TimeoutDueToLeaderFail'],
-      ['etcdserver: request timed out, possibly due to connection lost', Status.UNAVAILABLE, ServerTimeoutError, 'TimeoutDueToConnectionLost'],
-      ['etcdserver: request timed out, waiting for the applied index took too long', Status.UNAVAILABLE, ServerTimeoutError, 'TimeoutWaitAppliedIndex'],
-      ['etcdserver: unhealthy cluster', Status.UNAVAILABLE, UnavailableError, 'Unhealthy'],
+      ['etcdserver: no leader', NoLeaderError, 'NoLeader'],
+      ['etcdserver: leader changed', UnavailableError, 'LeaderChanged'],
+      ['etcdserver: server stopped', UnavailableError, 'Stopped'],
+      ['etcdserver: request timed out', ServerTimeoutError, 'Timeout'],
+      ['etcdserver: request timed out, possibly due to previous leader failure', ServerTimeoutError, 'TimeoutDueToLeaderFail'],
+      ['etcdserver: request timed out, possibly due to connection lost', ServerTimeoutError, 'TimeoutDueToConnectionLost'],
+      ['etcdserver: request timed out, waiting for the applied index took too long', ServerTimeoutError, 'TimeoutWaitAppliedIndex'],
+      ['etcdserver: unhealthy cluster', UnavailableError, 'Unhealthy'],
       // DATA_LOSS
-      ['etcdserver: corrupt cluster', Status.DATA_LOSS, EtcdError, 'Corrupt'],
+      ['etcdserver: corrupt cluster', DataLossError, 'Corrupt'],
     ] as const
-  ).map(([message, code, type, reason]) => [message, { code, type, reason }]),
+  ).map(([message, type, reason]) => [message, { type, reason }]),
 );
 
 // Messages etcd sends that are not in the table still get the class of their gRPC code.
@@ -268,16 +363,30 @@ const groupByCode: Partial<Record<Status, ErrorClass>> = {
   [Status.UNAUTHENTICATED]: UnauthenticatedError,
   [Status.UNAVAILABLE]: UnavailableError,
   [Status.UNIMPLEMENTED]: UnimplementedError,
+  [Status.DATA_LOSS]: DataLossError,
 };
+
+/** etcd's own message for a specific class, when the table has exactly one; none for the groups. */
+function etcdMessage(type: Function): string | undefined {
+  if (Object.values(groupByCode).includes(type as ErrorClass)) return undefined;
+  let found: string | undefined;
+  for (const [message, entry] of serverErrors) {
+    if (entry.type !== type) continue;
+    if (found !== undefined) return undefined;
+    found = message;
+  }
+  return found;
+}
 
 /** Turns a gRPC status (code + message) into the matching `EtcdError` subclass. */
 export function errorFromStatus(code: Status, details: string, path?: string, cause?: unknown): EtcdError {
   const known = serverErrors.get(details);
-  if (known) return new known.type(code, details, { reason: known.reason, path, cause });
+  if (known) return new known.type(details, { reason: known.reason, path, cause });
   if (code === Status.DEADLINE_EXCEEDED) return new DeadlineExceededError(details, { path, cause });
   if (code === Status.CANCELLED) return new AbortedError(details, { path, cause });
-  const type = groupByCode[code] ?? EtcdError;
-  return new type(code, details, { reason: Status[code], path, cause });
+  const group = groupByCode[code];
+  if (group) return new group(details, { reason: Status[code], path, cause });
+  return new EtcdError(code, details, { reason: Status[code], path, cause });
 }
 
 /**

@@ -3,7 +3,7 @@ import { Metadata } from 'nice-grpc-common';
 import type { CallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import { type Int64, toBuffer, toInt64 } from './encoding.js';
-import { invalidArgument, LeaseNotFoundError, Status, toEtcdError } from './errors.js';
+import { invalidArgument, LeaseNotFoundError, toEtcdError } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from './proto.js';
 import { RequestQueue } from './request-queue.js';
@@ -379,11 +379,11 @@ export class LeaseClient {
       }
       for await (const response of this.connection.services.lease.leaseKeepAlive(once(), { ...call, signal: controller.signal })) {
         if (response.TTL <= 0n) {
-          throw new LeaseNotFoundError(Status.NOT_FOUND, 'etcdserver: requested lease not found', { reason: 'LeaseNotFound' });
+          throw new LeaseNotFoundError();
         }
         return { header: decodeHeader(response.header), id: response.ID, ttl: Number(response.TTL) };
       }
-      throw new LeaseNotFoundError(Status.NOT_FOUND, 'etcdserver: requested lease not found', { reason: 'LeaseNotFound' });
+      throw new LeaseNotFoundError();
     } finally {
       call.signal?.removeEventListener('abort', onAbort);
       controller.abort();

@@ -4,7 +4,7 @@ import type { CallOptions } from './call-options.js';
 import type { Connection, Services } from './connection.js';
 import { toUint64 } from './cluster.js';
 import { type Int64, toBuffer, toInt64 } from './encoding.js';
-import { EtcdError, invalidArgument, Status } from './errors.js';
+import { DataLossError, invalidArgument } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import { AlarmRequest_AlarmAction, AlarmType, DowngradeRequest_DowngradeAction } from './proto.js';
 
@@ -47,11 +47,7 @@ const downgradeActions: Record<DowngradeAction, DowngradeRequest_DowngradeAction
 };
 
 /** A snapshot that is not what etcd sends: no trailing sha256, or one that does not match. */
-export class SnapshotIntegrityError extends EtcdError {
-  constructor(details: string) {
-    super(Status.DATA_LOSS, details, { reason: 'SnapshotIntegrity' });
-  }
-}
+export class SnapshotIntegrityError extends DataLossError {}
 
 /** Server maintenance: `client.maintenance`. Calls given an endpoint reach exactly that member. */
 export class MaintenanceClient {

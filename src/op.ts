@@ -1,6 +1,6 @@
 import type { Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from './proto.js';
 import { RangeRequest_SortOrder, RangeRequest_SortTarget } from './proto.js';
-import { EmptyKeyError, invalidArgument, Status } from './errors.js';
+import { EmptyKeyError, invalidArgument } from './errors.js';
 import { type Bytes, type Int64, prefixEnd, toBytes, toInt64, zeroKey } from './encoding.js';
 
 /** Which keys an operation covers, besides the single key it names. */
@@ -120,9 +120,7 @@ export function encodeRange(what: string, rawKey: Bytes, options: RangeOptions):
   }
   if (fromKey) return { key: key.length === 0 ? zeroKey : key, rangeEnd: zeroKey };
   if (key.length === 0) {
-    throw new EmptyKeyError(Status.INVALID_ARGUMENT, `${what}: the key is empty (use prefix: true with an empty key for every key)`, {
-      reason: 'EmptyKey',
-    });
+    throw new EmptyKeyError(`${what}: the key is empty (use prefix: true with an empty key for every key)`);
   }
   return { key, rangeEnd: end === undefined ? empty : toBytes(end, `${what} end`) };
 }
@@ -183,7 +181,7 @@ export function rangeRequest(key: Bytes, options: GetOptions = {}): RangeRequest
 /** Builds the PutRequest for `put(key, value, options)`. @internal */
 export function putRequest(key: Bytes, value: Bytes | undefined, options: PutOptions = {}): PutRequest {
   const k = toBytes(key, 'put key');
-  if (k.length === 0) throw new EmptyKeyError(Status.INVALID_ARGUMENT, 'put: the key is empty', { reason: 'EmptyKey' });
+  if (k.length === 0) throw new EmptyKeyError('put: the key is empty');
   return {
     key: k,
     value: value === undefined ? empty : toBytes(value, 'put value'),

@@ -534,7 +534,6 @@ function resumable(error: EtcdError): boolean {
 function cancelError(response: PbWatchResponse): EtcdError {
   if (response.compactRevision > 0n) {
     const error = new CompactedError(
-      Status.OUT_OF_RANGE,
       `etcdserver: mvcc: required revision has been compacted (compacted to ${response.compactRevision}); re-read and watch again`,
       { reason: 'Compacted' },
     );

@@ -1,9 +1,23 @@
 import { ClientError, Status } from 'nice-grpc-common';
 import {
+  AbortedError,
+  ClientClosedError,
   CompactedError,
+  ConfigError,
+  DataLossError,
+  DeadlineExceededError,
+  EmptyKeyError,
   EtcdError,
   FailedPreconditionError,
+  InvalidArgumentError,
+  LeaseNotFoundError,
+  LockedError,
   NotFoundError,
+  OutOfRangeError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  ServerTimeoutError,
+  UnauthenticatedError,
   UnavailableError,
   errorFromStatus,
   serverErrors,
@@ -11,25 +25,30 @@ import {
 } from '../../src/errors.js';
 
 describe('the server error table', () => {
-  it.each([...serverErrors.entries()])('maps %j to its class with its gRPC code', (message, entry) => {
-    const error = errorFromStatus(entry.code, message, '/etcdserverpb.KV/Range');
+  it.each([...serverErrors.entries()])('maps %j to its class, whose gRPC code it carries', (message, entry) => {
+    const error = errorFromStatus(entry.type.code, message, '/etcdserverpb.KV/Range');
     expect(error).toBeInstanceOf(entry.type);
     expect(error).toBeInstanceOf(EtcdError);
-    expect(error.code).toBe(entry.code);
+    expect(error.code).toBe(entry.type.code);
     expect(error.details).toBe(message);
     expect(error.reason).toBe(entry.reason);
     expect(error.message).toContain(message);
   });
 
   it('puts every entry under the group class of its gRPC code', () => {
-    const groups: Partial<Record<Status, Function>> = {
-      [Status.FAILED_PRECONDITION]: FailedPreconditionError,
-      [Status.NOT_FOUND]: NotFoundError,
-      [Status.UNAVAILABLE]: UnavailableError,
-    };
+    const groups = new Map<Status, Function>([
+      [Status.INVALID_ARGUMENT, InvalidArgumentError],
+      [Status.OUT_OF_RANGE, OutOfRangeError],
+      [Status.RESOURCE_EXHAUSTED, ResourceExhaustedError],
+      [Status.FAILED_PRECONDITION, FailedPreconditionError],
+      [Status.NOT_FOUND, NotFoundError],
+      [Status.PERMISSION_DENIED, PermissionDeniedError],
+      [Status.UNAUTHENTICATED, UnauthenticatedError],
+      [Status.UNAVAILABLE, UnavailableError],
+      [Status.DATA_LOSS, DataLossError],
+    ]);
     for (const [message, entry] of serverErrors) {
-      const group = groups[entry.code];
-      if (group) expect(errorFromStatus(entry.code, message)).toBeInstanceOf(group);
+      expect(errorFromStatus(entry.type.code, message)).toBeInstanceOf(groups.get(entry.type.code));
     }
   });
 
@@ -47,6 +66,60 @@ describe('the server error table', () => {
     expect(error.cause).toBe(cause);
   });
 });
+
+describe('error classes', () => {
+  it('know their own gRPC code and reason, so a message is enough', () => {
+    const error = new EmptyKeyError('put: the key is empty');
+    expect(error).toMatchObject({ code: Status.INVALID_ARGUMENT, reason: 'EmptyKey', details: 'put: the key is empty', path: undefined });
+    expect(error.message).toBe('put: the key is empty');
+    expect(EmptyKeyError.code).toBe(Status.INVALID_ARGUMENT);
+  });
+
+  it("say etcd's own words for their case when given no message", () => {
+    expect(new LeaseNotFoundError()).toMatchObject({ code: Status.NOT_FOUND, details: 'etcdserver: requested lease not found', reason: 'LeaseNotFound' });
+    expect(new UnavailableError()).toMatchObject({ code: Status.UNAVAILABLE, details: 'unavailable', reason: 'Unavailable' });
+    // ServerTimeoutError stands for four messages of etcd's, so it picks none of them.
+    expect(new ServerTimeoutError().details).toBe('unavailable');
+  });
+
+  it('take a reason, a path and a cause, and name the path in the message', () => {
+    const cause = new Error('boom');
+    const error = new UnavailableError('etcdserver: leader changed', { reason: 'LeaderChanged', path: '/etcdserverpb.KV/Put', cause });
+    expect(error).toMatchObject({ code: Status.UNAVAILABLE, reason: 'LeaderChanged', path: '/etcdserverpb.KV/Put', cause });
+    expect(error.message).toBe('/etcdserverpb.KV/Put UNAVAILABLE: etcdserver: leader changed');
+  });
+
+  it('keep EtcdError taking any code', () => {
+    expect(new EtcdError(Status.INTERNAL, 'odd', { reason: 'Odd' })).toMatchObject({ code: Status.INTERNAL, reason: 'Odd' });
+  });
+
+  it.each([
+    [ClientClosedError, Status.CANCELLED, 'ClientClosed'],
+    [AbortedError, Status.CANCELLED, 'Aborted'],
+    [DeadlineExceededError, Status.DEADLINE_EXCEEDED, 'DeadlineExceeded'],
+    [LockedError, Status.FAILED_PRECONDITION, 'Locked'],
+  ] as const)('give %p its code and reason without arguments', (type, code, reason) => {
+    expect(new type()).toMatchObject({ code, reason });
+    expect(type.code).toBe(code);
+  });
+
+  it('stay instanceof across module copies, and of their own class only', () => {
+    const copy = loadCopy();
+    expect(copy.EmptyKeyError).not.toBe(EmptyKeyError);
+    expect(new copy.EmptyKeyError('x')).toBeInstanceOf(EtcdError);
+    expect(new EmptyKeyError('x')).toBeInstanceOf(InvalidArgumentError);
+    expect(new EmptyKeyError('x')).not.toBeInstanceOf(OutOfRangeError);
+    expect(new ConfigError('bad')).not.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
+function loadCopy(): typeof import('../../src/errors.js') {
+  let copy: typeof import('../../src/errors.js') | undefined;
+  jest.isolateModules(() => {
+    copy = jest.requireActual<typeof import('../../src/errors.js')>('../../src/errors.js');
+  });
+  return copy!;
+}
 
 describe('watch cancel reasons', () => {
   it('parse the gRPC status etcd writes into them', () => {
