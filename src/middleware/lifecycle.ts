@@ -2,6 +2,7 @@ import { isAbortError } from 'abort-controller-x';
 import type { CallOptions, ClientMiddleware, ClientMiddlewareCall } from 'nice-grpc-common';
 import type { CallEvent } from '../config.js';
 import { AbortedError, ClientClosedError, type EtcdError, toEtcdError } from '../errors.js';
+import { followSignal } from '../signals.js';
 
 /**
  * The outermost middleware, the one place every call passes through: it fails calls on a
@@ -16,13 +17,10 @@ export function lifecycleMiddleware(closed: AbortSignal, onCall: ((event: CallEv
     if (userSignal?.aborted) throw new AbortedError(abortDetails(userSignal), { path: call.method.path, cause: userSignal.reason });
 
     // Without a caller's signal the client's own close signal is the call's signal: no extra
-    // controller or listeners on the hot path.
+    // controller or listeners on the hot path. With one, the call follows both signals
+    // through one shared listener per signal, however many calls share it.
     const controller = userSignal ? new AbortController() : undefined;
-    const abort = () => controller?.abort();
-    if (controller) {
-      closed.addEventListener('abort', abort);
-      userSignal?.addEventListener('abort', abort);
-    }
+    const unlinks = controller && userSignal ? [followSignal(closed, controller), followSignal(userSignal, controller)] : [];
     const started = onCall ? performance.now() : 0;
     let failure: EtcdError | undefined;
     try {
@@ -34,10 +32,7 @@ export function lifecycleMiddleware(closed: AbortSignal, onCall: ((event: CallEv
       } else failure = toEtcdError(error);
       throw failure;
     } finally {
-      if (controller) {
-        closed.removeEventListener('abort', abort);
-        userSignal?.removeEventListener('abort', abort);
-      }
+      for (const unlink of unlinks) unlink();
       onCall?.({ method: call.method.path, durationMs: performance.now() - started, error: failure });
     }
   };

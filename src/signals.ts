@@ -1,0 +1,42 @@
+/** The controllers following one signal, and the single listener that aborts them all. */
+interface Followers {
+  readonly controllers: Set<AbortController>;
+  readonly listener: () => void;
+}
+
+const followers = new WeakMap<AbortSignal, Followers>();
+
+/**
+ * Makes `controller` abort when `signal` aborts, until the returned function unlinks it.
+ * However many controllers follow one signal, the signal carries one listener, removed when
+ * the last follower unlinks: a request-scoped signal shared by hundreds of parallel calls
+ * never trips Node's MaxListenersExceededWarning, and the caller's signal is never
+ * reconfigured (no setMaxListeners on it). Unlinking is idempotent.
+ * @internal
+ */
+export function followSignal(signal: AbortSignal, controller: AbortController): () => void {
+  if (signal.aborted) {
+    controller.abort();
+    return () => {};
+  }
+  let entry = followers.get(signal);
+  if (!entry) {
+    const controllers = new Set<AbortController>();
+    const listener = () => {
+      followers.delete(signal);
+      // Aborting runs the calls' own cleanup, which may unlink others: iterate over a copy.
+      for (const c of [...controllers]) c.abort();
+      controllers.clear();
+    };
+    entry = { controllers, listener };
+    followers.set(signal, entry);
+    signal.addEventListener('abort', listener, { once: true });
+  }
+  const { controllers, listener } = entry;
+  controllers.add(controller);
+  return () => {
+    if (!controllers.delete(controller) || controllers.size > 0) return;
+    if (followers.get(signal)?.controllers === controllers) followers.delete(signal);
+    signal.removeEventListener('abort', listener);
+  };
+}
