@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseEndpoint } from './endpoints.js';
 import { ConfigError } from './errors.js';
 
 /** Retry policy for calls that are safe to repeat (see README: Retries). */
@@ -37,8 +38,9 @@ export interface TlsConfig {
 /** Options of `new Client(...)`. Every duration is in milliseconds. */
 export interface ClientConfig {
   /**
-   * etcd client URLs: `host:port`, `http://host:port` or `https://host:port`.
-   * Several endpoints are balanced round robin (they must then be IP addresses).
+   * etcd client URLs, each with its port: `host:port`, `http://host:port` or `https://host:port`.
+   * A single string is one endpoint; several endpoints are a list, balanced round robin (they
+   * must then be IP addresses). Every endpoint is checked by the constructor (`ConfigError`).
    */
   endpoints: string | string[];
   /** Bound of one connection attempt (TCP, TLS and HTTP/2 handshake). Default 5,000. */
@@ -97,6 +99,12 @@ function duration(name: string, value: number | undefined, fallback: number, min
   return value;
 }
 
+function count(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be a whole number >= 1, got ${String(value)}`);
+  return value;
+}
+
 /** Validates a user's config and fills in the defaults. @internal */
 export function resolveConfig(config: ClientConfig): ResolvedConfig {
   if (config == null || typeof config !== 'object') throw new ConfigError('new Client(config) needs a config object');
@@ -104,6 +112,12 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
   if (!Array.isArray(endpoints) || endpoints.length === 0) {
     throw new ConfigError('config.endpoints must list at least one etcd endpoint, e.g. ["127.0.0.1:2379"]');
   }
+  // etcdctl's --endpoints takes a comma-separated list; here a list is an array.
+  if (typeof config.endpoints === 'string' && config.endpoints.includes(',')) {
+    throw new ConfigError(`config.endpoints: pass several endpoints as a list, e.g. ${JSON.stringify(config.endpoints.split(',').map((e) => e.trim()))}`);
+  }
+  // Every endpoint is checked now, so a typo fails here rather than as a timeout on first use.
+  for (const endpoint of endpoints) parseEndpoint(endpoint);
   const retry = config.retry ?? {};
   return {
     endpoints: [...endpoints],
@@ -114,7 +128,7 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     keepAliveTime: duration('keepAliveTime', config.keepAliveTime, defaultConfig.keepAliveTime),
     keepAliveTimeout: duration('keepAliveTimeout', config.keepAliveTimeout, defaultConfig.keepAliveTimeout, 1),
     retry: {
-      maxAttempts: duration('retry.maxAttempts', retry.maxAttempts, defaultConfig.retry.maxAttempts, 1),
+      maxAttempts: count('retry.maxAttempts', retry.maxAttempts, defaultConfig.retry.maxAttempts),
       baseDelay: duration('retry.baseDelay', retry.baseDelay, defaultConfig.retry.baseDelay),
       maxDelay: duration('retry.maxDelay', retry.maxDelay, defaultConfig.retry.maxDelay),
     },

@@ -12,16 +12,25 @@ export interface Endpoint {
 }
 
 const endpointPattern = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\[\]]+)(?::(\d{1,5}))?\/?$/;
+// A DNS name (RFC 1123 labels; underscores too, as container names use them) or an IPv4 address.
+const hostPattern = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
 
-/** Parses `host:port`, `http://host:port` or `https://host:port`; the port defaults to 2379. */
+/**
+ * Parses `host:port`, `http://host:port` or `https://host:port` (IPv6 hosts in brackets). The
+ * port is required, as etcd requires it of its own URLs (`--advertise-client-urls`): a bare
+ * host would otherwise silently mean some default port.
+ */
 export function parseEndpoint(url: string): Endpoint {
+  const expected = 'expected host:port, http://host:port or https://host:port';
   const match = typeof url === 'string' ? endpointPattern.exec(url.trim()) : null;
-  if (!match) {
-    throw new ConfigError(`invalid endpoint ${JSON.stringify(url)}: expected host:port, http://host:port or https://host:port`);
-  }
+  if (!match) throw new ConfigError(`invalid endpoint ${JSON.stringify(url)}: ${expected}`);
   const [, scheme, rawHost, rawPort] = match;
   const host = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
-  const port = rawPort === undefined ? 2379 : Number(rawPort);
+  if (rawHost.startsWith('[') ? isIP(host) !== 6 : !hostPattern.test(host)) {
+    throw new ConfigError(`invalid endpoint ${JSON.stringify(url)}: ${JSON.stringify(host)} is not a host name or IP address`);
+  }
+  if (rawPort === undefined) throw new ConfigError(`invalid endpoint ${JSON.stringify(url)}: no port; ${expected}, e.g. ${JSON.stringify(`${rawHost}:2379`)}`);
+  const port = Number(rawPort);
   if (port < 1 || port > 65535) throw new ConfigError(`invalid endpoint ${JSON.stringify(url)}: port out of range`);
   const address = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
   return { host, port, secure: scheme === 'https', address };

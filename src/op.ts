@@ -55,7 +55,7 @@ export interface PutOptions {
   lease?: Int64;
   /** Return the key-value as it was before this put, in `prevKv`. */
   prevKv?: boolean;
-  /** Keep the current value and change only the lease (the key must exist; pass no value). */
+  /** Keep the current value and change only the lease (the key must exist; pass `undefined` or `''` as the value). */
   ignoreValue?: boolean;
   /** Keep the current lease and change only the value (the key must exist; pass no lease). */
   ignoreLease?: boolean;
@@ -182,12 +182,18 @@ export function rangeRequest(key: Bytes, options: GetOptions = {}): RangeRequest
 export function putRequest(key: Bytes, value: Bytes | undefined, options: PutOptions = {}): PutRequest {
   const k = toBytes(key, 'put key');
   if (k.length === 0) throw new EmptyKeyError('put: the key is empty');
+  const ignoreValue = options.ignoreValue ?? false;
+  // A missing value is a bug in the caller (a field that was never set); writing it as an
+  // empty value would lose data silently. Only ignoreValue means "no value".
+  if (value == null && !ignoreValue) {
+    throw invalidArgument("put: no value given (pass '' or an empty buffer to write an empty value)");
+  }
   return {
     key: k,
-    value: value === undefined ? empty : toBytes(value, 'put value'),
+    value: value == null ? empty : toBytes(value, 'put value'),
     lease: optionalInt64(options.lease, 'put lease'),
     prevKv: options.prevKv ?? false,
-    ignoreValue: options.ignoreValue ?? false,
+    ignoreValue,
     ignoreLease: options.ignoreLease ?? false,
   };
 }

@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { getEventListeners } from 'node:events';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, op } from '../../src/index.js';
 import {
@@ -17,6 +21,7 @@ import {
 } from '../../src/errors.js';
 import { type EtcdServer, freePort, startEtcd } from '../harness/index.js';
 
+const run = promisify(execFile);
 let etcd: EtcdServer;
 
 beforeAll(async () => {
@@ -35,6 +40,22 @@ describe('configuration', () => {
 
   it('rejects a malformed endpoint', () => {
     expect(() => new Client({ endpoints: ['ftp://x:1'] })).toThrow(/invalid endpoint/);
+  });
+
+  it('refuses a string endpoint with no port at construction', () => {
+    expect(() => new Client({ endpoints: 'x' })).toThrow(ConfigError);
+    expect(() => new Client({ endpoints: 'x' })).toThrow(/invalid endpoint "x": no port/);
+  });
+
+  it('checks every endpoint of the list at construction', () => {
+    expect(() => new Client({ endpoints: [etcd.endpoint, 'not a url'] })).toThrow(ConfigError);
+    expect(() => new Client({ endpoints: `${etcd.endpoint},${etcd.endpoint}` })).toThrow(/as a list/);
+  });
+
+  it('accepts one endpoint given as a string', async () => {
+    await using client = new Client({ endpoints: etcd.endpoint });
+    await client.put('config/string', 'ok');
+    expect((await client.get('config/string')).count).toBe(1n);
   });
 
   it('accepts http:// endpoints', async () => {
@@ -125,6 +146,36 @@ describe('timeouts and cancellation', () => {
     } finally {
       await etcd.resume();
     }
+  });
+
+  it('shares one listener on a signal among 50 concurrent calls, and aborts them all with it', async () => {
+    await using client = new Client({ endpoints: [etcd.endpoint] });
+    const listeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length;
+    const request = new AbortController();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => client.put(`shared-signal/${i}`, 'v', { signal: request.signal })));
+    expect(listeners(request.signal)).toBe(0);
+
+    await etcd.pause();
+    try {
+      const pending = Array.from({ length: 50 }, (_, i) =>
+        client.get(`shared-signal/${i}`, { signal: request.signal, timeout: 30_000 }).catch((e: unknown) => e),
+      );
+      await sleep(100);
+      expect(listeners(request.signal)).toBe(1);
+      request.abort(new Error('request cancelled'));
+      const errors = await Promise.all(pending);
+      expect(errors.filter((e) => !(e instanceof AbortedError))).toEqual([]);
+      expect(listeners(request.signal)).toBe(0);
+    } finally {
+      await etcd.resume();
+    }
+  });
+
+  it('prints no MaxListenersExceededWarning in a program whose 50 concurrent calls share a signal', async () => {
+    // jest gives tests a copy of `process` that Node's own warnings never reach: run a program.
+    const program = join(__dirname, 'programs', 'shared-signal.ts');
+    const { stderr } = await run(join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), [program, etcd.endpoint], { timeout: 30_000 });
+    expect(stderr).not.toMatch(/Warning/);
   });
 
   it('rejects at once with an already aborted signal', async () => {

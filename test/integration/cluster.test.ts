@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client, SnapshotIntegrityError } from '../../src/index.js';
 import { writeSnapshot } from '../../src/maintenance.js';
-import { InvalidArgumentError, MemberNotFoundError, NoLeaderError, NoSpaceError, NotLeaderError, ServerTimeoutError, UnimplementedError } from '../../src/errors.js';
+import { ConfigError, InvalidArgumentError, MemberNotFoundError, NoLeaderError, NoSpaceError, NotLeaderError, ServerTimeoutError, UnimplementedError } from '../../src/errors.js';
 import { type EtcdCluster, type EtcdServer, etcdBinary, etcdServerVersion, startCluster, startEtcd } from '../harness/index.js';
 
 let cluster: EtcdCluster;
@@ -145,6 +145,18 @@ describe('maintenance', () => {
       await client.maintenance.defragment(server.endpoint);
     }
     expect(hashes.size).toBe(1);
+  });
+
+  it('refuses an endpoint that is not one at once, with ConfigError, instead of waiting out the timeout', async () => {
+    const started = Date.now();
+    const timeout = 30_000;
+    await expect(client.maintenance.status('not a url', { timeout })).rejects.toBeInstanceOf(ConfigError);
+    await expect(client.maintenance.hashKV('x', 0, { timeout })).rejects.toThrow(/no port/);
+    await expect(client.maintenance.defragment('http://', { timeout })).rejects.toBeInstanceOf(ConfigError);
+    await expect(client.maintenance.hash('10.0.0.1:99999', { timeout })).rejects.toBeInstanceOf(ConfigError);
+    await expect(client.maintenance.moveLeader(1n, { endpoint: 'not a url', timeout })).rejects.toBeInstanceOf(ConfigError);
+    // Four refusals together took far less than one timeout: nothing was dialled.
+    expect(Date.now() - started).toBeLessThan(timeout / 3);
   });
 
   it('lists no alarms on a healthy cluster, and disarming none is a no-op', async () => {

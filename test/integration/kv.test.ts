@@ -1,4 +1,4 @@
-import { Client, op } from '../../src/index.js';
+import { Client, InvalidArgumentError, op } from '../../src/index.js';
 import { useEtcd } from '../harness/index.js';
 
 const suite = useEtcd();
@@ -166,6 +166,39 @@ describe('delete', () => {
     expect(r.deleted).toBe(2n);
     expect(r.prevKvs.map((kv) => kv.value.toString()).sort()).toEqual(['1', '2']);
     expect((await suite.client.get(`${p.slice(0, -1)}x`)).count).toBe(1n);
+  });
+});
+
+describe('missing and empty values', () => {
+  it('refuses a put without a value instead of writing an empty one', async () => {
+    const p = ns();
+    await suite.client.put(`${p}k`, 'kept');
+    const missing: { value?: string } = {};
+    await expect(suite.client.put(`${p}k`, missing.value as string)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(suite.client.put(`${p}k`, null as never)).rejects.toThrow(/no value given/);
+    expect(() => op.put(`${p}k`, missing.value as string)).toThrow(InvalidArgumentError);
+    expect((await suite.client.get(`${p}k`)).kvs[0].value.toString()).toBe('kept');
+  });
+
+  it("writes an empty value when given '' or an empty buffer", async () => {
+    const p = ns();
+    await suite.client.put(`${p}a`, '');
+    await suite.client.put(`${p}b`, Buffer.alloc(0));
+    const { kvs } = await suite.client.get(p, { prefix: true });
+    expect(kvs.map((kv) => [kv.key.toString(), kv.value.length])).toEqual([
+      [`${p}a`, 0],
+      [`${p}b`, 0],
+    ]);
+  });
+
+  it('takes no value with ignoreValue, which keeps the stored one', async () => {
+    const p = ns();
+    const lease = await suite.client.lease.grant(60);
+    await suite.client.put(`${p}k`, 'v1');
+    await suite.client.put(`${p}k`, undefined as unknown as string, { ignoreValue: true, lease: lease.id });
+    const [kv] = (await suite.client.get(`${p}k`)).kvs;
+    expect([kv.value.toString(), kv.lease]).toEqual(['v1', lease.id]);
+    await suite.client.lease.revoke(lease.id);
   });
 });
 
