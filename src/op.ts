@@ -131,6 +131,14 @@ function optionalInt64(value: Int64 | undefined, what: string): bigint {
   return value === undefined ? 0n : toInt64(value, what);
 }
 
+// etcd reads a negative revision as "the newest" and a negative limit as "no limit": a sign
+// bug in the caller would go unnoticed, so it is refused.
+function optionalCount(value: Int64 | undefined, what: string): bigint {
+  const n = optionalInt64(value, what);
+  if (n < 0n) throw invalidArgument(`${what} must not be negative, got ${n}`);
+  return n;
+}
+
 const shorthandSort = {
   key: RangeRequest_SortTarget.KEY,
   createRevision: RangeRequest_SortTarget.CREATE,
@@ -164,17 +172,17 @@ export function rangeRequest(key: Bytes, options: GetOptions = {}): RangeRequest
   return {
     key: range.key,
     rangeEnd: range.rangeEnd,
-    limit: optionalInt64(limit, 'get limit'),
-    revision: optionalInt64(options.revision, 'get revision'),
+    limit: optionalCount(limit, 'get limit'),
+    revision: optionalCount(options.revision, 'get revision'),
     sortOrder,
     sortTarget,
     serializable: options.serializable ?? false,
     keysOnly: options.keysOnly ?? false,
     countOnly: options.countOnly ?? false,
-    minModRevision: optionalInt64(options.minModRevision, 'get minModRevision'),
-    maxModRevision: optionalInt64(options.maxModRevision, 'get maxModRevision'),
-    minCreateRevision: optionalInt64(options.minCreateRevision, 'get minCreateRevision'),
-    maxCreateRevision: optionalInt64(options.maxCreateRevision, 'get maxCreateRevision'),
+    minModRevision: optionalCount(options.minModRevision, 'get minModRevision'),
+    maxModRevision: optionalCount(options.maxModRevision, 'get maxModRevision'),
+    minCreateRevision: optionalCount(options.minCreateRevision, 'get minCreateRevision'),
+    maxCreateRevision: optionalCount(options.maxCreateRevision, 'get maxCreateRevision'),
   };
 }
 

@@ -89,6 +89,18 @@ describe('op.get', () => {
     expect(last).toMatchObject({ limit: 1n, sortTarget: RangeRequest_SortTarget.KEY, sortOrder: RangeRequest_SortOrder.DESCEND });
   });
 
+  it('rejects negative revisions and limits, which etcd would read as "newest" and "no limit"', () => {
+    expect(() => op.get('k', { revision: -1 })).toThrow(/get revision must not be negative/);
+    expect(() => op.get('k', { limit: -5n })).toThrow(InvalidArgumentError);
+    expect(() => op.get('k', { minModRevision: -1 })).toThrow(InvalidArgumentError);
+  });
+
+  it('rejects a put without a value, except with ignoreValue', () => {
+    expect(() => op.put('k', undefined as unknown as string)).toThrow(/no value given/);
+    expect(op.put('k', undefined as unknown as string, { ignoreValue: true }).request).toMatchObject({ ignoreValue: true, value: new Uint8Array(0) });
+    expect(op.put('k', '').request.value).toHaveLength(0);
+  });
+
   it('rejects revisions that are not integers', () => {
     expect(() => op.get('k', { revision: 1.5 })).toThrow(/must be an integer/);
     expect(() => op.get('k', { revision: 2n ** 63n })).toThrow(InvalidArgumentError);
