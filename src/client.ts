@@ -45,8 +45,7 @@ export class Client extends KVBase implements AsyncDisposable {
   readonly connection: Connection;
   /** Leases: grant, revoke, timeToLive, leases, keepAlive, keepAliveOnce. */
   readonly lease: LeaseClient;
-  /** @internal */
-  readonly watchStreams: WatchStreams;
+  readonly #watchStreams: WatchStreams;
   /** Cluster membership: memberList, memberAdd, memberRemove, memberUpdate, memberPromote. */
   readonly cluster: ClusterClient;
   /** Maintenance: status, alarms, defragment, hashes, moveLeader, downgrade, snapshots. */
@@ -64,7 +63,7 @@ export class Client extends KVBase implements AsyncDisposable {
     this.connection = new Connection(resolveConfig(config));
     const callOptions = (options: CallOptions) => this.callOptions(options);
     this.lease = new LeaseClient(this.connection, callOptions);
-    this.watchStreams = new WatchStreams(this.connection);
+    this.#watchStreams = new WatchStreams(this.connection, this);
     this.cluster = new ClusterClient(this.connection, callOptions);
     this.maintenance = new MaintenanceClient(this.connection, callOptions);
     this.auth = new AuthClient(this.connection, callOptions);
@@ -77,12 +76,12 @@ export class Client extends KVBase implements AsyncDisposable {
    * one gRPC stream; each resumes after reconnects without losing or repeating events.
    */
   watch(key: Bytes, options?: WatchOptions): Watcher {
-    return this.watchStreams.watch(key, options);
+    return this.#watchStreams.watch(key, options);
   }
 
   /** Asks etcd for a progress notice on every watch stream (delivered to every watcher). */
   watchProgress(): void {
-    this.watchStreams.requestProgress();
+    this.#watchStreams.requestProgress();
   }
 
   /** The endpoints calls go to, as `host:port`. */
@@ -135,7 +134,7 @@ export class Client extends KVBase implements AsyncDisposable {
    * once, and no socket or timer is left. Idempotent.
    */
   async close(): Promise<void> {
-    this.watchStreams.close();
+    this.#watchStreams.close();
     this.lease.close();
     this.connection.close();
   }

@@ -400,3 +400,63 @@ export function toEtcdError(error: unknown): EtcdError {
   const message = error instanceof Error ? error.message : String(error);
   return new EtcdError(Status.UNKNOWN, message, { reason: 'Unknown', cause: error });
 }
+
+// ---- Token errors and stream failures: one list, shared by the auth middleware and the streams. ----
+
+/** etcd's messages that mean "get a new token and try again" (Go's shouldRefreshToken). @internal */
+export const tokenErrorMessages: ReadonlySet<string> = new Set([
+  'etcdserver: invalid auth token',
+  'etcdserver: revision of auth store is old',
+  'etcdserver: user name is empty',
+]);
+
+/** Whether an error (a `ClientError`, an `EtcdError` or a bare details string) says the token is missing, expired or stale. @internal */
+export function isTokenError(error: unknown): boolean {
+  const details = typeof error === 'string' ? error : error instanceof ClientError ? error.details : (error as { details?: unknown } | null)?.details;
+  return typeof details === 'string' && tokenErrorMessages.has(details);
+}
+
+/**
+ * Whether etcd's reason for refusing a watch create may only mean that the stream's token went
+ * stale: the token errors, plus "permission denied", which older servers say for an expired token.
+ * @internal
+ */
+export function isWatchTokenRefusal(details: string): boolean {
+  return isTokenError(details) || details === 'etcdserver: permission denied';
+}
+
+/**
+ * etcd puts a gRPC status in a watch's cancel reason, as Go prints it: `rpc error: code =
+ * Unauthenticated desc = etcdserver: invalid auth token`; older servers send the bare message.
+ * @internal
+ */
+export function parseCancelReason(reason: string): { code: Status; details: string } {
+  const match = /^rpc error: code = (\w+) desc = (.*)$/s.exec(reason);
+  if (!match) return { code: Status.FAILED_PRECONDITION, details: reason };
+  const name = match[1].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() as keyof typeof Status;
+  const code = Status[name];
+  return { code: typeof code === 'number' ? code : Status.FAILED_PRECONDITION, details: match[2] };
+}
+
+/**
+ * What a long-lived stream (Watch, LeaseKeepAlive) does after a failure:
+ * - `resumable`: the transport broke or the member went away; reopen and resume;
+ * - `token`: etcd refused the stream's token and a fresh one can be fetched; reopen with it;
+ * - `fatal`: anything else (permission denied, a fixed token refused...); reopening cannot help.
+ * @internal
+ */
+export type StreamFailureKind = 'resumable' | 'token' | 'fatal';
+
+/** Classifies a stream failure once, for every stream owner. @internal */
+export function classifyStreamError(error: EtcdError, tokenRefreshable: boolean): StreamFailureKind {
+  if (isTokenError(error)) return tokenRefreshable ? 'token' : 'fatal';
+  switch (error.code) {
+    case Status.UNAVAILABLE:
+    case Status.INTERNAL:
+    case Status.UNKNOWN:
+    case Status.CANCELLED:
+      return 'resumable';
+    default:
+      return 'fatal';
+  }
+}

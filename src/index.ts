@@ -23,9 +23,9 @@ export type {
 export { NamespacedKV } from './namespace/kv.js';
 export type { Namespaceable } from './namespace/kv.js';
 export { Watcher, WatchOverflowError } from './watch.js';
-export type { WatchOptions, WatchEvent, WatchResponse } from './watch.js';
+export type { WatchOptions, WatchEvent, WatchResponse, WatcherEvents } from './watch.js';
 export { Lease, LeaseClient, KeepAlive } from './lease.js';
-export type { LeaseGrant, LeaseTimeToLive, KeepAliveResponse, KeepAliveEndReason, KeepAliveOptions } from './lease.js';
+export type { LeaseApi, LeaseGrant, LeaseTimeToLive, KeepAliveResponse, KeepAliveEndReason, KeepAliveOptions } from './lease.js';
 export { parseEndpoint } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
 export { methodPolicies, methodPolicy } from './policy.js';

@@ -1,12 +1,12 @@
-import { delay, isAbortError } from 'abort-controller-x';
 import { Metadata } from 'nice-grpc-common';
+import { AsyncQueue } from './async-queue.js';
 import type { CallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import { type Int64, toBuffer, toInt64 } from './encoding.js';
-import { invalidArgument, LeaseNotFoundError, toEtcdError } from './errors.js';
+import { DeadlineExceededError, type EtcdError, invalidArgument, LeaseNotFoundError, toEtcdError } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from './proto.js';
-import { RequestQueue } from './request-queue.js';
+import { ReconnectingStream } from './stream.js';
 
 /** The result of `lease.grant`. */
 export interface LeaseGrant {
@@ -46,8 +46,9 @@ export interface KeepAliveResponse {
  */
 export type KeepAliveEndReason = 'stopped' | 'expired' | 'lost' | 'closed';
 
-const sendInterval = 500;
-const reopenDelay = 500;
+/** How often the scheduler looks for due keep-alives and missed deadlines (Go: 500 ms). */
+const tickInterval = 500;
+/** Answers kept for a consumer that iterates late (Go's LeaseResponseChSize). */
 const responseBuffer = 16;
 
 /** Options of `lease.keepAlive`. */
@@ -58,221 +59,264 @@ export interface KeepAliveOptions {
 
 /**
  * Keeps one lease alive until stopped, and says why it ended. Iterate it to see each answer
- * (only the latest 16 are buffered); `ended` resolves once it ends, with the reason.
+ * (only the latest 16 are buffered); `ended` resolves once it ends, with the reason, and
+ * `cause` then says what went wrong for `lost` and `expired`.
  */
 export class KeepAlive implements AsyncIterable<KeepAliveResponse> {
-  /** The reason it ended, once it has. */
-  reason: KeepAliveEndReason | undefined;
-  /** The latest answer from etcd. */
-  lastResponse: KeepAliveResponse | undefined;
-  /** Resolves with the reason when the keep-alive ends (it never rejects). */
-  readonly ended: Promise<KeepAliveEndReason>;
-  private resolveEnded!: (reason: KeepAliveEndReason) => void;
-  private readonly buffer: KeepAliveResponse[] = [];
-  private wake: (() => void) | undefined;
-  private readonly abortListener: (() => void) | undefined;
+  readonly #state: KeepAliveState;
 
-  /** @internal */
-  constructor(
-    readonly id: bigint,
-    private readonly owner: KeepAliveStream,
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
-    if (signal) {
-      this.abortListener = () => this.stop();
-      signal.addEventListener('abort', this.abortListener);
-    }
+  /** @internal Keep-alives come from `lease.keepAlive()`. */
+  constructor(state: KeepAliveState) {
+    this.#state = state;
+  }
+
+  /** The id of the lease kept alive. */
+  get id(): bigint {
+    return this.#state.id;
+  }
+
+  /** The reason it ended, once it has. */
+  get reason(): KeepAliveEndReason | undefined {
+    return this.#state.reason;
+  }
+
+  /**
+   * What ended it, for `lost` (the last stream error since etcd's last answer, or else a
+   * `DeadlineExceededError` for the TTL that passed unanswered) and `expired`
+   * (`LeaseNotFoundError`); undefined otherwise. Like Go's `ErrKeepAliveHalted.Reason`.
+   */
+  get cause(): EtcdError | undefined {
+    return this.#state.cause;
+  }
+
+  /** The latest answer from etcd. */
+  get lastResponse(): KeepAliveResponse | undefined {
+    return this.#state.lastResponse;
+  }
+
+  /** Resolves with the reason when the keep-alive ends (it never rejects). */
+  get ended(): Promise<KeepAliveEndReason> {
+    return this.#state.ended;
   }
 
   /** Stops keeping the lease alive; the lease itself lives on until its TTL runs out. */
   stop(): void {
-    this.owner.remove(this);
+    this.#state.stop();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<KeepAliveResponse> {
+    return this.#state.answers[Symbol.asyncIterator]();
+  }
+}
+
+/** The state behind one `KeepAlive` handle: its answers, and how it ended. @internal */
+export class KeepAliveState {
+  /** The reason it ended; undefined while it runs. */
+  reason: KeepAliveEndReason | undefined;
+  /** The error behind a `lost` or `expired` end. */
+  cause: EtcdError | undefined;
+  /** The latest answer from etcd. */
+  lastResponse: KeepAliveResponse | undefined;
+  /** The latest answers, for a consumer that iterates. */
+  readonly answers = new AsyncQueue<KeepAliveResponse>(responseBuffer);
+  /** Resolves with the reason when it ends. */
+  readonly ended: Promise<KeepAliveEndReason>;
+  #resolveEnded!: (reason: KeepAliveEndReason) => void;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    /** The lease kept alive. */
+    readonly id: bigint,
+    /** The scheduler that sends its keep-alives. */
+    private readonly scheduler: KeepAliveScheduler,
+    /** The caller's signal: aborting it stops the keep-alive. */
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    if (signal) {
+      this.#onAbort = () => this.stop();
+      signal.addEventListener('abort', this.#onAbort);
+    }
+  }
+
+  /** The caller stops it. */
+  stop(): void {
+    this.scheduler.remove(this);
     this.end('stopped');
   }
 
-  /** @internal */
+  /** An answer from etcd. */
   deliver(response: KeepAliveResponse): void {
     this.lastResponse = response;
-    if (this.buffer.length === responseBuffer) this.buffer.shift();
-    this.buffer.push(response);
-    this.wake?.();
+    this.answers.push(response);
   }
 
-  /** @internal */
-  end(reason: KeepAliveEndReason): void {
+  /** Ends it once; later calls are ignored. */
+  end(reason: KeepAliveEndReason, cause?: EtcdError): void {
     if (this.reason) return;
     this.reason = reason;
-    if (this.abortListener) this.signal?.removeEventListener('abort', this.abortListener);
-    this.resolveEnded(reason);
-    this.wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<KeepAliveResponse> {
-    for (;;) {
-      const next = this.buffer.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.reason) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
-    }
+    this.cause = cause;
+    if (this.#onAbort) this.signal?.removeEventListener('abort', this.#onAbort);
+    this.#resolveEnded(reason);
+    this.answers.close();
   }
 }
 
-interface LeaseState {
+/** The keep-alive schedule of one lease, shared by every handle on it. */
+interface LeaseSchedule {
+  /** The lease id. */
   id: bigint;
-  handles: Set<KeepAlive>;
+  /** The handles keeping it alive; the schedule goes when the last one stops. */
+  handles: Set<KeepAliveState>;
   /** When the next keep-alive is due (ms, performance.now()). */
   nextSend: number;
-  /** Past this without an answer the lease is lost (ms). */
+  /** Past this without an answer the lease is lost (ms, performance.now()). */
   deadline: number;
+  /** The TTL of the last answer (or the first deadline's span), in ms, to name in a missed deadline. */
+  ttlMs: number;
+  /** The stream failure since the last answer, if the stream broke since then. */
+  failure: EtcdError | undefined;
 }
 
 /**
- * The one LeaseKeepAlive stream of a client, shared by every lease: every 500 ms it sends a
- * keep-alive for each lease that is due (the first at once, then TTL/3 after each answer), as
- * Go's clientv3 does; it reopens the stream after failures until the client closes.
+ * The one LeaseKeepAlive stream of a client, shared by every lease, and its schedule: every
+ * 500 ms it sends a keep-alive for each lease that is due (the first at once, then TTL/3 after
+ * each answer), as Go's clientv3 does, and ends leases whose TTL passed without an answer
+ * (`lost`). The stream reopens after failures with the client's backoff until no lease is left.
  * @internal
  */
-export class KeepAliveStream {
-  private readonly leases = new Map<bigint, LeaseState>();
-  private controller: AbortController | undefined;
-  /** The requests of the current stream attempt. */
-  private requests = new RequestQueue<LeaseKeepAliveRequest>();
-  private timer: NodeJS.Timeout | undefined;
-  /** Streams opened so far (for tests and metrics). */
-  streamsOpened = 0;
-  /** Keep-alive requests sent on earlier streams; `sent` adds the current one's. */
-  private sentBefore = 0;
+export class KeepAliveScheduler {
+  readonly #leases = new Map<bigint, LeaseSchedule>();
+  readonly #stream: ReconnectingStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>;
+  #timer: NodeJS.Timeout | undefined;
 
-  /** Keep-alive requests sent so far. */
-  get sent(): number {
-    return this.sentBefore + this.requests.sent;
+  constructor(private readonly connection: Connection) {
+    const metadata = Metadata({ hasleader: 'true' });
+    this.#stream = new ReconnectingStream(connection, {
+      open: (requests, signal) => connection.services.lease.leaseKeepAlive(requests, { signal, metadata }),
+      onOpen: () => {
+        // Every lease is due at once on a new stream: its answers may have been lost.
+        for (const lease of this.#leases.values()) lease.nextSend = 0;
+        this.#tick();
+      },
+      onResponse: (response) => this.#onResponse(response),
+      onBreak: (failure) => {
+        for (const lease of this.#leases.values()) lease.failure = failure.error;
+        return this.#leases.size > 0;
+      },
+    });
   }
 
-  constructor(private readonly connection: Connection) {}
-
+  /** Starts keeping `id` alive; `firstDeadlineMs` bounds the wait for the first answer. */
   add(id: bigint, firstDeadlineMs: number, signal: AbortSignal | undefined): KeepAlive {
-    const handle = new KeepAlive(id, this, signal);
+    const state = new KeepAliveState(id, this, signal);
     if (this.connection.closed.aborted) {
-      handle.end('closed');
-      return handle;
+      state.end('closed');
+      return new KeepAlive(state);
     }
-    let state = this.leases.get(id);
-    if (!state) {
+    let lease = this.#leases.get(id);
+    if (!lease) {
       const now = performance.now();
-      state = { id, handles: new Set(), nextSend: now, deadline: now + firstDeadlineMs };
-      this.leases.set(id, state);
+      lease = { id, handles: new Set(), nextSend: now, deadline: now + firstDeadlineMs, ttlMs: firstDeadlineMs, failure: undefined };
+      this.#leases.set(id, lease);
     }
-    state.handles.add(handle);
-    this.start();
-    this.tick();
-    return handle;
+    lease.handles.add(state);
+    this.#start();
+    this.#tick();
+    return new KeepAlive(state);
   }
 
-  remove(handle: KeepAlive): void {
-    const state = this.leases.get(handle.id);
-    if (!state) return;
-    state.handles.delete(handle);
-    if (state.handles.size === 0) this.leases.delete(handle.id);
-    if (this.leases.size === 0) this.stop();
+  /** A handle stopped; the lease's schedule goes with its last handle. */
+  remove(state: KeepAliveState): void {
+    const lease = this.#leases.get(state.id);
+    if (!lease) return;
+    lease.handles.delete(state);
+    if (lease.handles.size === 0) this.#leases.delete(state.id);
+    this.#stopIfIdle();
   }
 
   /** Ends every keep-alive with `reason` and closes the stream. */
   close(reason: KeepAliveEndReason): void {
-    const states = [...this.leases.values()];
-    this.leases.clear();
-    for (const state of states) for (const handle of state.handles) handle.end(reason);
-    this.stop();
+    const leases = [...this.#leases.values()];
+    this.#leases.clear();
+    for (const lease of leases) for (const state of lease.handles) state.end(reason);
+    this.#stopIfIdle();
   }
 
-  private start(): void {
-    if (this.controller) return;
-    const controller = new AbortController();
-    this.controller = controller;
-    this.timer = setInterval(() => this.tick(), sendInterval);
-    void this.run(controller.signal);
+  #start(): void {
+    this.#timer ??= setInterval(() => this.#tick(), tickInterval);
+    this.#stream.start();
   }
 
-  private stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    this.controller?.abort();
-    this.controller = undefined;
-    this.requests.close();
+  #stopIfIdle(): void {
+    if (this.#leases.size > 0) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#stream.stop();
   }
 
-  /** Queues due keep-alives and ends leases whose deadline passed. */
-  private tick(): void {
+  /** Sends due keep-alives and ends leases whose deadline passed. */
+  #tick(): void {
     const now = performance.now();
-    for (const state of this.leases.values()) {
-      if (now > state.deadline) {
-        this.leases.delete(state.id);
-        for (const handle of state.handles) handle.end('lost');
+    for (const lease of this.#leases.values()) {
+      if (now > lease.deadline) {
+        this.#leases.delete(lease.id);
+        const cause =
+          lease.failure ??
+          new DeadlineExceededError(`no keep-alive answer for lease ${lease.id} within its TTL (${Math.round(lease.ttlMs)} ms)`);
+        for (const state of lease.handles) state.end('lost', cause);
         continue;
       }
-      if (now >= state.nextSend) {
+      if (now >= lease.nextSend && this.#stream.send({ ID: lease.id })) {
         // Not again until an answer reschedules it, or a second if none comes.
-        state.nextSend = now + 1_000;
-        this.requests.push({ ID: state.id });
+        lease.nextSend = now + 1_000;
       }
     }
-    if (this.leases.size === 0) this.stop();
+    this.#stopIfIdle();
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      const requests = new RequestQueue<LeaseKeepAliveRequest>();
-      this.sentBefore += this.requests.sent;
-      this.requests = requests;
-      try {
-        this.streamsOpened++;
-        // Every lease is due at once on a new stream: its answers may have been lost.
-        for (const state of this.leases.values()) state.nextSend = 0;
-        this.tick();
-        const metadata = Metadata({ hasleader: 'true' });
-        for await (const response of this.connection.services.lease.leaseKeepAlive(requests, { signal, metadata })) {
-          this.onResponse(response);
-        }
-      } catch (error) {
-        if (signal.aborted || isAbortError(error)) return;
-      } finally {
-        requests.close();
-      }
-      try {
-        await delay(signal, reopenDelay);
-      } catch {
-        return;
-      }
-    }
-  }
-
-  private onResponse(response: LeaseKeepAliveResponse): void {
-    const state = this.leases.get(response.ID);
-    if (!state) return;
+  #onResponse(response: LeaseKeepAliveResponse): void {
+    const lease = this.#leases.get(response.ID);
+    if (!lease) return;
     const ttl = Number(response.TTL);
     if (ttl <= 0) {
-      this.leases.delete(state.id);
-      for (const handle of state.handles) handle.end('expired');
-      if (this.leases.size === 0) this.stop();
+      this.#leases.delete(lease.id);
+      const cause = new LeaseNotFoundError();
+      for (const state of lease.handles) state.end('expired', cause);
+      this.#stopIfIdle();
       return;
     }
     const now = performance.now();
-    state.nextSend = now + (ttl * 1000) / 3;
-    state.deadline = now + ttl * 1000;
+    lease.nextSend = now + (ttl * 1000) / 3;
+    lease.deadline = now + ttl * 1000;
+    lease.ttlMs = ttl * 1000;
+    lease.failure = undefined;
     const decoded: KeepAliveResponse = { header: decodeHeader(response.header), id: response.ID, ttl };
-    for (const handle of state.handles) handle.deliver(decoded);
+    for (const state of lease.handles) state.deliver(decoded);
   }
+}
+
+/** The lease calls, as the client and a namespace offer them (Go's `Lease` interface). */
+export interface LeaseApi {
+  /** Grants a lease of `ttl` seconds; etcd picks the id unless `id` is given. */
+  grant(ttl: number, options?: { id?: Int64 } & CallOptions): Promise<Lease>;
+  /** Revokes a lease: keys attached to it are deleted at once. */
+  revoke(id: Int64, options?: CallOptions): Promise<ResponseHeader>;
+  /** A lease's remaining TTL (-1 once expired), and with `keys: true` its attached keys. */
+  timeToLive(id: Int64, options?: { keys?: boolean } & CallOptions): Promise<LeaseTimeToLive>;
+  /** The ids of every lease that exists. */
+  leases(options?: CallOptions): Promise<{ header: ResponseHeader; ids: bigint[] }>;
+  /** Keeps a lease alive until stopped; the handle says why it ended. */
+  keepAlive(id: Int64, options?: KeepAliveOptions & { ttl?: number }): KeepAlive;
+  /** Sends one keep-alive on a stream of its own; `LeaseNotFoundError` if the lease is gone. */
+  keepAliveOnce(id: Int64, options?: CallOptions): Promise<KeepAliveResponse>;
 }
 
 /** A granted lease, with its calls bound to it. */
 export class Lease {
   /** @internal */
   constructor(
-    private readonly leases: LeaseClient,
+    private readonly leases: LeaseApi,
     /** The lease id. */
     readonly id: bigint,
     /** The TTL etcd granted, in seconds. */
@@ -298,27 +342,15 @@ export class Lease {
 }
 
 /** Lease calls: `client.lease.grant/revoke/timeToLive/leases/keepAlive/keepAliveOnce`. */
-export class LeaseClient {
-  /** @internal */
-  readonly stream: KeepAliveStream;
-  private readonly keyFilter: ((key: Buffer) => Buffer | undefined) | undefined;
+export class LeaseClient implements LeaseApi {
+  readonly #scheduler: KeepAliveScheduler;
 
   /** @internal */
   constructor(
     private readonly connection: Connection,
     private readonly callOptions: (options: CallOptions) => CallOptions,
-    keyFilter?: (key: Buffer) => Buffer | undefined,
-    stream?: KeepAliveStream,
   ) {
-    this.stream = stream ?? new KeepAliveStream(connection);
-    this.keyFilter = keyFilter;
-  }
-
-  /** The same lease calls, with `timeToLive` keys mapped by `filter` (dropped when it returns undefined). @internal */
-  withKeyFilter(filter: (key: Buffer) => Buffer | undefined): LeaseClient {
-    const outer = this.keyFilter;
-    const composed = outer ? (key: Buffer) => { const inner = outer(key); return inner && filter(inner); } : filter;
-    return new LeaseClient(this.connection, this.callOptions, composed, this.stream);
+    this.#scheduler = new KeepAliveScheduler(connection);
   }
 
   /** Grants a lease of `ttl` seconds; etcd picks the id unless `id` is given. */
@@ -342,11 +374,7 @@ export class LeaseClient {
       { ID: toInt64(id, 'lease id'), keys: options.keys ?? false },
       this.callOptions(options),
     );
-    const keys: Buffer[] = [];
-    for (const key of response.keys) {
-      const mapped = this.keyFilter ? this.keyFilter(toBuffer(key)) : toBuffer(key);
-      if (mapped) keys.push(mapped);
-    }
+    const keys = response.keys.map(toBuffer);
     return { header: decodeHeader(response.header), id: response.ID, ttl: Number(response.TTL), grantedTtl: Number(response.grantedTTL), keys };
   }
 
@@ -363,7 +391,7 @@ export class LeaseClient {
   keepAlive(id: Int64, options: KeepAliveOptions & { ttl?: number } = {}): KeepAlive {
     const leaseId = toInt64(id, 'lease id');
     const firstDeadline = options.ttl !== undefined ? options.ttl * 1000 : Math.max(this.connection.config.dialTimeout + 1_000, 5_000);
-    return this.stream.add(leaseId, firstDeadline, options.signal);
+    return this.#scheduler.add(leaseId, firstDeadline, options.signal);
   }
 
   /** Sends one keep-alive on a stream of its own; `LeaseNotFoundError` if the lease is gone. */
@@ -392,7 +420,7 @@ export class LeaseClient {
 
   /** Ends every keep-alive (reason `closed`). @internal */
   close(): void {
-    this.stream.close('closed');
+    this.#scheduler.close('closed');
   }
 }
 

@@ -1,13 +1,29 @@
-import { delay } from 'abort-controller-x';
 import { Metadata } from 'nice-grpc-common';
+import { AsyncQueue } from './async-queue.js';
 import type { Connection } from './connection.js';
 import { type Bytes, type Int64, toInt64 } from './encoding.js';
-import { ClientClosedError, CompactedError, errorFromStatus, EtcdError, invalidArgument, Status, toEtcdError } from './errors.js';
+import {
+  ClientClosedError,
+  CompactedError,
+  errorFromStatus,
+  EtcdError,
+  invalidArgument,
+  isWatchTokenRefusal,
+  parseCancelReason,
+  Status,
+} from './errors.js';
 import { type KeyValue, type ResponseHeader, decodeHeader, decodeKv } from './kv.js';
 import { type RangeOptions, encodeRange } from './op.js';
-import { isTokenError } from './middleware/auth.js';
-import { RequestQueue } from './request-queue.js';
-import { Event_EventType, type WatchRequest, type WatchResponse as PbWatchResponse, WatchCreateRequest_FilterType } from './proto.js';
+import {
+  type Event as PbEvent,
+  Event_EventType,
+  type KeyValue as PbKeyValue,
+  type WatchCreateRequest,
+  type WatchRequest,
+  type WatchResponse as PbWatchResponse,
+  WatchCreateRequest_FilterType,
+} from './proto.js';
+import { ReconnectingStream, type StreamFailure } from './stream.js';
 
 /** Options of `client.watch`. */
 export interface WatchOptions extends RangeOptions {
@@ -29,8 +45,6 @@ export interface WatchOptions extends RangeOptions {
   maxBufferedEvents?: number;
   /** Aborting it cancels the watch. */
   signal?: AbortSignal;
-  /** Maps event keys on the way out (namespaces strip their prefix here). @internal */
-  mapKey?: (key: Buffer) => Buffer;
 }
 
 /** One change to a key. */
@@ -67,17 +81,36 @@ export class WatchOverflowError extends EtcdError {
   }
 }
 
-
-type Listener<T> = (value: T) => void;
-interface WatcherEvents {
+/** The callbacks of a watcher, by event name, with what each receives. */
+export interface WatcherEvents {
+  /** Every delivered response (events, progress notices, the creation notice). */
   response: WatchResponse;
+  /** Each put event. */
   put: WatchEvent;
+  /** Each delete event. */
   delete: WatchEvent;
+  /** The error that ended the watcher (not called after `cancel()`). */
   error: EtcdError;
+  /** The end of the watcher: undefined after `cancel()`, or the error that ended it. */
   end: EtcdError | undefined;
 }
 
-const defaultMaxBuffered = 10_000;
+type Listener<T> = (value: T) => void;
+
+/**
+ * What a `Watcher` handle reads from: a watch of the core (`WatchState`), or a wrapper over
+ * another watcher (a namespace's, which strips its prefix from the keys).
+ * @internal
+ */
+export interface WatchSource extends AsyncIterable<WatchResponse> {
+  readonly created: Promise<void>;
+  readonly ended: Promise<EtcdError | undefined>;
+  readonly done: boolean;
+  readonly error: EtcdError | undefined;
+  /** Asks for the watch to end (undefined: a plain cancel); `ended` resolves once it has. */
+  cancel(): void;
+  on<K extends keyof WatcherEvents>(event: K, listener: Listener<WatcherEvents[K]>): void;
+}
 
 /**
  * A watch on a key or range. Consume it with `for await (const response of watcher)`, or with
@@ -85,450 +118,459 @@ const defaultMaxBuffered = 10_000;
  * It survives reconnects: each event is delivered exactly once, in revision order.
  */
 export class Watcher implements AsyncIterable<WatchResponse> {
-  /** The server's watch id, once created (it changes after a reconnect). */
-  id: bigint | undefined;
+  readonly #source: WatchSource;
+
+  /** @internal Watchers come from `client.watch()` (or a namespace's `watch()`). */
+  constructor(source: WatchSource) {
+    this.#source = source;
+  }
+
   /** Resolves once etcd confirmed the watch; rejects if it ended before that. */
-  readonly created: Promise<void>;
+  get created(): Promise<void> {
+    return this.#source.created;
+  }
+
   /** Resolves when the watcher ends: with undefined after `cancel()`, or with the error that ended it. */
-  readonly ended: Promise<EtcdError | undefined>;
-  /** Why the watcher ended, once it has (undefined after `cancel()`). */
-  error: EtcdError | undefined;
+  get ended(): Promise<EtcdError | undefined> {
+    return this.#source.ended;
+  }
+
   /** True once the watcher ended. */
-  done = false;
+  get done(): boolean {
+    return this.#source.done;
+  }
 
-  /** @internal The first revision not yet delivered (0: from the creation on). */
-  nextRevision: bigint;
-  /** @internal */ readonly key: Uint8Array;
-  /** @internal */ readonly rangeEnd: Uint8Array;
-  /** @internal */ readonly options: WatchOptions;
-  /** @internal */ cancelRequested = false;
-  /** @internal */ fragments: WatchEvent[] = [];
-  /** @internal Set once a create was refused for auth and retried with a fresh token. */
-  authRetried = false;
-
-  private readonly buffer: WatchResponse[] = [];
-  private buffered = 0;
-  private readonly maxBuffered: number;
-  private wake: (() => void) | undefined;
-  private listeners: { [K in keyof WatcherEvents]?: Array<Listener<WatcherEvents[K]>> } = {};
-  private resolveCreated!: () => void;
-  private rejectCreated!: (error: EtcdError) => void;
-  private resolveEnded!: (error: EtcdError | undefined) => void;
-  private readonly abortListener: (() => void) | undefined;
-
-  /** @internal */
-  constructor(
-    private readonly stream: WatchStream,
-    key: Bytes,
-    options: WatchOptions,
-  ) {
-    const range = encodeRange('watch', key, options);
-    this.key = range.key;
-    this.rangeEnd = range.rangeEnd;
-    this.options = options;
-    this.nextRevision = options.startRevision === undefined ? 0n : toInt64(options.startRevision, 'watch startRevision');
-    const max = options.maxBufferedEvents ?? defaultMaxBuffered;
-    if (!Number.isSafeInteger(max) || max < 1) throw invalidArgument(`watch maxBufferedEvents must be a positive integer, got ${String(max)}`);
-    this.maxBuffered = max;
-    for (const filter of options.filters ?? []) {
-      if (filter !== 'noPut' && filter !== 'noDelete') throw invalidArgument(`watch filters may be 'noPut' or 'noDelete', got ${String(filter)}`);
-    }
-    this.created = new Promise((resolve, reject) => {
-      this.resolveCreated = resolve;
-      this.rejectCreated = reject;
-    });
-    // Nobody has to await `created`; a rejection that no one awaits is not an unhandled one.
-    this.created.catch(() => {});
-    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
-    if (options.signal) {
-      this.abortListener = () => void this.cancel();
-      options.signal.addEventListener('abort', this.abortListener);
-    }
+  /** Why the watcher ended, once it has (undefined after `cancel()`). */
+  get error(): EtcdError | undefined {
+    return this.#source.error;
   }
 
   /** Registers a callback; `put`/`delete`/`response` listeners switch the watcher to callback mode. */
   on<K extends keyof WatcherEvents>(event: K, listener: Listener<WatcherEvents[K]>): this {
-    const list = (this.listeners[event] ??= []) as Array<Listener<WatcherEvents[K]>>;
-    list.push(listener);
-    if (event === 'put' || event === 'delete' || event === 'response') this.drainToListeners();
+    this.#source.on(event, listener);
     return this;
   }
 
   /** Cancels the watch on the server; resolves once the watcher has ended. Idempotent. */
   async cancel(): Promise<void> {
-    if (!this.done) this.stream.cancel(this);
-    await this.ended;
+    this.#source.cancel();
+    await this.#source.ended;
   }
 
-  /** @internal */
+  [Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
+    return this.#source[Symbol.asyncIterator]();
+  }
+}
+
+/**
+ * Where one watch stands on its stream:
+ * - `pending`: waiting to be created (new, or to be re-created after a reconnect);
+ * - `creating`: its create request is in flight (only one watch of a stream is, at a time);
+ * - `cancelling`: cancelled while `creating`; the cancel goes out once etcd answers the create;
+ * - `active`: created, with a server id, receiving events;
+ * - `ended`: finished for good; nothing refers to it any more.
+ */
+export type WatchPhase = 'pending' | 'creating' | 'cancelling' | 'active' | 'ended';
+
+const defaultMaxBuffered = 10_000;
+
+/**
+ * The state of one watch (Go's `watcherStream`): its phase, its resume point, and the buffer
+ * and callbacks through which its responses reach the user's `Watcher`.
+ * @internal
+ */
+export class WatchState implements WatchSource {
+  /** The one field the stream's run loop decides by; see `WatchPhase`. */
+  phase: WatchPhase = 'pending';
+  /** The server's id for this watch while `active` (a new one after each reconnect). */
+  id: bigint | undefined;
+  /** The first revision not yet delivered, where a (re-)create starts (0: from the create on). */
+  nextRevision: bigint;
+  /** Events of a fragmented response received so far, joined when its last piece arrives. */
+  fragments: WatchEvent[] = [];
+  /** Set once a create refused for auth was retried with a fresh token (at most once per watch). */
+  authRetried = false;
+  /** What a cancel requested while `creating` ends the watch with (undefined: a plain cancel). */
+  cancelError: EtcdError | undefined;
+  /** Why the watch ended, once `ended` (undefined after a plain cancel). */
+  error: EtcdError | undefined;
+  /** The create request, without its start revision (that is `nextRevision` at each create). */
+  readonly request: Omit<WatchCreateRequest, 'startRevision'>;
+  /** The user's options (`createdNotify`, `progressNotify`, `signal` are read later). */
+  readonly options: WatchOptions;
+  /** Resolves once etcd confirmed the watch; rejects if it ended before that. */
+  readonly created: Promise<void>;
+  /** Resolves when the watch ended. */
+  readonly ended: Promise<EtcdError | undefined>;
+  /** The stream the watch lives on; set when it is added to one. */
+  stream: WatchStream | undefined;
+
+  /** Responses waiting for an iterating consumer. */
+  readonly #buffer = new AsyncQueue<WatchResponse>();
+  /** Events in `#buffer`, bounded by `#maxBuffered`. */
+  #buffered = 0;
+  readonly #maxBuffered: number;
+  readonly #listeners: { [K in keyof WatcherEvents]?: Array<Listener<WatcherEvents[K]>> } = {};
+  #resolveCreated!: () => void;
+  #rejectCreated!: (error: EtcdError) => void;
+  #resolveEnded!: (error: EtcdError | undefined) => void;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(key: Bytes, options: WatchOptions) {
+    const range = encodeRange('watch', key, options);
+    const max = options.maxBufferedEvents ?? defaultMaxBuffered;
+    if (!Number.isSafeInteger(max) || max < 1) throw invalidArgument(`watch maxBufferedEvents must be a positive integer, got ${String(max)}`);
+    const filters = (options.filters ?? []).map((filter) => {
+      if (filter === 'noPut') return WatchCreateRequest_FilterType.NOPUT;
+      if (filter === 'noDelete') return WatchCreateRequest_FilterType.NODELETE;
+      throw invalidArgument(`watch filters may be 'noPut' or 'noDelete', got ${String(filter)}`);
+    });
+    this.nextRevision = options.startRevision === undefined ? 0n : toInt64(options.startRevision, 'watch startRevision');
+    this.#maxBuffered = max;
+    this.options = options;
+    this.request = {
+      key: range.key,
+      rangeEnd: range.rangeEnd,
+      progressNotify: options.progressNotify ?? false,
+      filters,
+      prevKv: options.prevKv ?? false,
+      watchId: 0n,
+      fragment: options.fragment ?? false,
+    };
+    this.created = new Promise((resolve, reject) => {
+      this.#resolveCreated = resolve;
+      this.#rejectCreated = reject;
+    });
+    // Nobody has to await `created`; a rejection that no one awaits is not an unhandled one.
+    this.created.catch(() => {});
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    if (options.signal) {
+      this.#onAbort = () => this.cancel();
+      options.signal.addEventListener('abort', this.#onAbort);
+    }
+  }
+
+  get done(): boolean {
+    return this.phase === 'ended';
+  }
+
+  cancel(error?: EtcdError): void {
+    if (this.stream) this.stream.cancel(this, error);
+    else this.finish(error);
+  }
+
+  on<K extends keyof WatcherEvents>(event: K, listener: Listener<WatcherEvents[K]>): void {
+    const list = (this.#listeners[event] ??= []) as Array<Listener<WatcherEvents[K]>>;
+    list.push(listener);
+    if (event === 'put' || event === 'delete' || event === 'response') {
+      for (let next = this.#buffer.shift(); next; next = this.#buffer.shift()) {
+        this.#buffered -= next.events.length;
+        this.#dispatch(next);
+      }
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
+    for await (const response of this.#buffer) {
+      this.#buffered -= response.events.length;
+      yield response;
+    }
+  }
+
+  /** etcd created the watch with `response.watchId`. */
   markCreated(response: PbWatchResponse): void {
+    this.phase = 'active';
     this.id = response.watchId;
     if (this.nextRevision === 0n) {
       // A watch from "now" delivers changes after the creation revision: resume exactly there.
       this.nextRevision = (response.header?.revision ?? 0n) + 1n;
     }
-    this.resolveCreated();
+    this.#resolveCreated();
     if (this.options.createdNotify) {
-      this.push({ header: decodeHeader(response.header), events: [], progressNotify: false, created: true });
+      this.#push({ header: decodeHeader(response.header), events: [], progressNotify: false, created: true });
     }
   }
 
-  /** @internal Delivers events (already joined from fragments) and progress notices. */
-  deliver(header: ResponseHeader, events: WatchEvent[], progress: boolean): void {
-    if (this.done) return;
+  /** Delivers events (joined from fragments already) or a progress notice. */
+  deliver(header: ResponseHeader, events: WatchEvent[], progress: boolean, progressRequested: boolean): void {
+    if (this.phase === 'ended') return;
     if (events.length > 0) {
       // After a reconnect nothing before nextRevision may be delivered again.
       const fresh = events[0].kv.modRevision < this.nextRevision ? events.filter((e) => e.kv.modRevision >= this.nextRevision) : events;
       if (fresh.length === 0) return;
       this.nextRevision = fresh[fresh.length - 1].kv.modRevision + 1n;
-      this.push({ header, events: fresh, progressNotify: false, created: false });
+      this.#push({ header, events: fresh, progressNotify: false, created: false });
     } else if (progress) {
       if (header.revision + 1n > this.nextRevision) this.nextRevision = header.revision + 1n;
-      if (this.options.progressNotify || this.stream.progressRequested) {
-        this.push({ header, events, progressNotify: true, created: false });
-      }
+      if (this.options.progressNotify || progressRequested) this.#push({ header, events, progressNotify: true, created: false });
     }
   }
 
-  /** @internal Ends the watcher; `error` undefined means a requested cancel. */
+  /** Ends the watch (`error` undefined: a requested cancel); the stream has already let go of it. */
   finish(error: EtcdError | undefined): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
     this.error = error;
-    if (this.abortListener) this.options.signal?.removeEventListener('abort', this.abortListener);
-    this.rejectCreated(error ?? new EtcdError(Status.CANCELLED, 'the watch was cancelled before etcd created it', { reason: 'WatchCanceled' }));
-    if (error) this.emit('error', error);
-    this.emit('end', error);
-    this.resolveEnded(error);
-    this.wake?.();
+    this.fragments = [];
+    if (this.#onAbort) this.options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#rejectCreated(error ?? new EtcdError(Status.CANCELLED, 'the watch was cancelled before etcd created it', { reason: 'WatchCanceled' }));
+    if (error) this.#emit('error', error);
+    this.#emit('end', error);
+    this.#resolveEnded(error);
+    this.#buffer.close(error);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
-    for (;;) {
-      const next = this.buffer.shift();
-      if (next) {
-        this.buffered -= next.events.length;
-        yield next;
-        continue;
-      }
-      if (this.done) {
-        if (this.error) throw this.error;
-        return;
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
-    }
+  get #callbackMode(): boolean {
+    return Boolean(this.#listeners.put?.length || this.#listeners.delete?.length || this.#listeners.response?.length);
   }
 
-  private get callbackMode(): boolean {
-    return Boolean(this.listeners.put?.length || this.listeners.delete?.length || this.listeners.response?.length);
-  }
-
-  private push(response: WatchResponse): void {
-    if (this.callbackMode) {
-      this.dispatch(response);
+  #push(response: WatchResponse): void {
+    if (this.#callbackMode) {
+      this.#dispatch(response);
       return;
     }
-    if (this.buffered + response.events.length > this.maxBuffered) {
+    if (this.#buffered + response.events.length > this.#maxBuffered) {
       const nextRevision = response.events.length > 0 ? response.events[0].kv.modRevision : this.nextRevision;
-      this.stream.cancel(this, new WatchOverflowError(nextRevision, this.maxBuffered));
+      this.cancel(new WatchOverflowError(nextRevision, this.#maxBuffered));
       return;
     }
-    this.buffer.push(response);
-    this.buffered += response.events.length;
-    this.wake?.();
+    this.#buffer.push(response);
+    this.#buffered += response.events.length;
   }
 
-  private drainToListeners(): void {
-    for (let next = this.buffer.shift(); next; next = this.buffer.shift()) {
-      this.buffered -= next.events.length;
-      this.dispatch(next);
-    }
+  #dispatch(response: WatchResponse): void {
+    this.#emit('response', response);
+    for (const event of response.events) this.#emit(event.type, event);
   }
 
-  private dispatch(response: WatchResponse): void {
-    this.emit('response', response);
-    for (const event of response.events) this.emit(event.type, event);
-  }
-
-  private emit<K extends keyof WatcherEvents>(event: K, value: WatcherEvents[K]): void {
-    for (const listener of (this.listeners[event] ?? []) as Array<Listener<WatcherEvents[K]>>) listener(value);
+  #emit<K extends keyof WatcherEvents>(event: K, value: WatcherEvents[K]): void {
+    for (const listener of (this.#listeners[event] ?? []) as Array<Listener<WatcherEvents[K]>>) listener(value);
   }
 }
 
 /**
- * One gRPC Watch stream shared by many watchers. Watches are created one at a time (etcd
- * answers creates in order, so each `created` belongs to the oldest pending create); when the
- * stream breaks it is reopened with backoff and every watcher re-created from its next revision.
+ * The run loop of one gRPC Watch stream (Go's `watchGRPCStream`), shared by every watch with
+ * the same stream metadata. Watches are created one at a time: etcd answers creates in order,
+ * so each `created` belongs to the one create in flight. When the stream breaks it is reopened
+ * (see `ReconnectingStream`) and every live watch is re-created from its next revision.
  * @internal
  */
 export class WatchStream {
-  /** Watchers by server watch id. */
-  private readonly active = new Map<bigint, Watcher>();
-  /** Watchers waiting to be (re)created, oldest first; the first is in flight when `creating`. */
-  private pending: Watcher[] = [];
-  private creating: Watcher | undefined;
-  private controller: AbortController | undefined;
-  /** The requests of the current stream attempt. */
-  private requests = new RequestQueue<WatchRequest>();
+  /** Every watch on this stream that has not ended, in the order they were added. */
+  readonly #watches = new Set<WatchState>();
+  /** Watches to create, oldest first; entries that left `pending` meanwhile are skipped. */
+  #createQueue: WatchState[] = [];
+  /** The watch whose create is in flight (`creating` or `cancelling`). */
+  #inFlight: WatchState | undefined;
+  /** Active watches by server id, for the current attempt only. */
+  readonly #active = new Map<bigint, WatchState>();
+  readonly #stream: ReconnectingStream<WatchRequest, PbWatchResponse>;
   /** True after `requestProgress()`, so that progress answers are delivered. */
-  progressRequested = false;
-  /** Streams opened so far. */
-  streamsOpened = 0;
+  #progressRequested = false;
   /** Fragment responses received so far (joined before delivery). */
   fragmentsReceived = 0;
 
   constructor(
     private readonly connection: Connection,
-    private readonly requireLeader: boolean,
-  ) {}
-
-  add(watcher: Watcher): void {
-    if (this.connection.closed.aborted) {
-      watcher.finish(new ClientClosedError());
-      return;
-    }
-    this.pending.push(watcher);
-    this.start();
-    this.sendNextCreate();
-  }
-
-  /** Cancels a watcher; with `error`, it ends with that error instead of normally. */
-  cancel(watcher: Watcher, error?: EtcdError): void {
-    if (watcher.done || watcher.cancelRequested) return;
-    watcher.cancelRequested = true;
-    const pendingIndex = this.pending.indexOf(watcher);
-    if (pendingIndex >= 0) {
-      this.pending.splice(pendingIndex, 1);
-      watcher.finish(error);
-    } else if (watcher.id !== undefined && this.active.get(watcher.id) === watcher) {
-      this.active.delete(watcher.id);
-      this.send({ requestUnion: { $case: 'cancelRequest', value: { watchId: watcher.id } } });
-      watcher.finish(error);
-    } else if (this.creating === watcher) {
-      // Its id comes with the `created` answer; the cancel is sent then.
-      this.cancelAfterCreate.set(watcher, error);
-      return;
-    } else {
-      watcher.finish(error);
-    }
-    this.stopIfIdle();
-  }
-
-  private readonly cancelAfterCreate = new Map<Watcher, EtcdError | undefined>();
-
-  /** Asks etcd for a progress notice on this stream (delivered to every watcher on it). */
-  requestProgress(): void {
-    if (!this.controller) return;
-    this.progressRequested = true;
-    this.send({ requestUnion: { $case: 'progressRequest', value: {} } });
-  }
-
-  /** Ends every watcher with `error` and closes the stream. */
-  close(error: EtcdError): void {
-    const all = [...this.pending, ...this.active.values()];
-    if (this.creating && !all.includes(this.creating)) all.push(this.creating);
-    this.pending = [];
-    this.active.clear();
-    this.creating = undefined;
-    for (const watcher of all) watcher.finish(error);
-    this.stop();
-  }
-
-  /** Breaks the current stream as a network failure would (watchers resume). @internal */
-  reset(): void {
-    this.resetController?.abort();
-  }
-
-  private resetController: AbortController | undefined;
-
-  private start(): void {
-    if (this.controller) return;
-    const controller = new AbortController();
-    this.controller = controller;
-    void this.run(controller.signal);
-  }
-
-  private stop(): void {
-    this.controller?.abort();
-    this.controller = undefined;
-    this.requests.close();
-  }
-
-  private stopIfIdle(): void {
-    if (this.active.size === 0 && this.pending.length === 0 && !this.creating) this.stop();
-  }
-
-  private send(request: WatchRequest): void {
-    this.requests.push(request);
-  }
-
-  private sendNextCreate(): void {
-    if (this.creating || !this.controller) return;
-    const watcher = this.pending.shift();
-    if (!watcher) return;
-    this.creating = watcher;
-    const { options } = watcher;
-    const filters = (options.filters ?? []).map((f) => (f === 'noPut' ? WatchCreateRequest_FilterType.NOPUT : WatchCreateRequest_FilterType.NODELETE));
-    this.send({
-      requestUnion: {
-        $case: 'createRequest',
-        value: {
-          key: watcher.key,
-          rangeEnd: watcher.rangeEnd,
-          startRevision: watcher.nextRevision,
-          progressNotify: options.progressNotify ?? false,
-          filters,
-          prevKv: options.prevKv ?? false,
-          watchId: 0n,
-          fragment: options.fragment ?? false,
-        },
-      },
+    metadata: Record<string, string>,
+  ) {
+    const callMetadata = Object.keys(metadata).length > 0 ? Metadata(metadata) : undefined;
+    this.#stream = new ReconnectingStream(connection, {
+      open: (requests, signal) => connection.services.watch.watch(requests, { signal, metadata: callMetadata }),
+      onOpen: () => this.#sendNextCreate(),
+      onResponse: (response) => this.#onResponse(response),
+      onBreak: (failure) => this.#onBreak(failure),
     });
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
-    let backoff = 50;
-    while (!signal.aborted) {
-      const attempt = new AbortController();
-      this.resetController = attempt;
-      const onAbort = () => attempt.abort();
-      signal.addEventListener('abort', onAbort);
-      let failure: EtcdError | undefined;
-      const requests = new RequestQueue<WatchRequest>();
-      this.requests = requests;
-      try {
-        this.streamsOpened++;
-        this.sendNextCreate();
-        const metadata = this.requireLeader ? Metadata({ hasleader: 'true' }) : undefined;
-        for await (const response of this.connection.services.watch.watch(requests, { signal: attempt.signal, metadata })) {
-          backoff = 50;
-          this.onResponse(response);
+  /** Streams opened so far. */
+  get streamsOpened(): number {
+    return this.#stream.opened;
+  }
+
+  /** Adds a watch and creates it on the stream (after the creates before it). */
+  add(watch: WatchState): void {
+    if (this.connection.closed.aborted) {
+      watch.finish(new ClientClosedError());
+      return;
+    }
+    watch.stream = this;
+    this.#watches.add(watch);
+    this.#createQueue.push(watch);
+    this.#stream.start();
+    this.#sendNextCreate();
+  }
+
+  /** Cancels a watch; with `error`, it ends with that error instead of normally. */
+  cancel(watch: WatchState, error?: EtcdError): void {
+    switch (watch.phase) {
+      case 'pending':
+        this.#end(watch, error);
+        break;
+      case 'creating':
+        // Its id comes with etcd's answer to the create; the cancel is sent then.
+        watch.phase = 'cancelling';
+        watch.cancelError = error;
+        return;
+      case 'active':
+        if (watch.id !== undefined) {
+          this.#active.delete(watch.id);
+          this.#stream.send({ requestUnion: { $case: 'cancelRequest', value: { watchId: watch.id } } });
         }
-      } catch (error) {
-        failure = toEtcdError(error);
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-        requests.close();
-      }
-      if (signal.aborted) return;
-      const refreshable = failure !== undefined && this.connection.tokens.refreshable && isTokenError(failure);
-      if (failure && !resumable(failure) && !refreshable) {
-        this.close(failure);
+        this.#end(watch, error);
+        break;
+      case 'cancelling':
+      case 'ended':
         return;
-      }
-      // Every watcher goes back to the queue, to be re-created from its next revision.
-      const resume = [...this.active.values()];
-      if (this.creating) resume.unshift(this.creating);
-      this.active.clear();
-      this.creating = undefined;
-      for (const [watcher, error] of this.cancelAfterCreate) {
-        this.cancelAfterCreate.delete(watcher);
-        watcher.finish(error);
-        resume.splice(resume.indexOf(watcher), 1);
-      }
-      for (const watcher of resume) watcher.fragments = [];
-      this.pending = [...resume, ...this.pending];
-      if (this.pending.length === 0) {
-        this.stop();
-        return;
-      }
-      try {
-        await delay(signal, backoff * (0.5 + Math.random() / 2));
-      } catch {
-        return;
-      }
-      backoff = Math.min(backoff * 2, 2_000);
+    }
+    this.#stopIfIdle();
+  }
+
+  /** Asks etcd for a progress notice on this stream (delivered to every watcher on it). */
+  requestProgress(): void {
+    if (!this.#stream.open) return;
+    this.#progressRequested = true;
+    this.#stream.send({ requestUnion: { $case: 'progressRequest', value: {} } });
+  }
+
+  /** Ends every watch with `error` and stops the stream. */
+  close(error: EtcdError): void {
+    this.#endAll(error);
+    this.#stream.stop();
+  }
+
+  /** Breaks the current stream as a network failure would (watches resume). For tests. */
+  reset(): void {
+    this.#stream.reset();
+  }
+
+  #end(watch: WatchState, error: EtcdError | undefined): void {
+    this.#watches.delete(watch);
+    if (this.#inFlight === watch) this.#inFlight = undefined;
+    if (watch.id !== undefined && this.#active.get(watch.id) === watch) this.#active.delete(watch.id);
+    watch.finish(error);
+  }
+
+  #endAll(error: EtcdError): void {
+    const all = [...this.#watches];
+    this.#watches.clear();
+    this.#active.clear();
+    this.#createQueue = [];
+    this.#inFlight = undefined;
+    for (const watch of all) watch.finish(error);
+  }
+
+  #stopIfIdle(): void {
+    if (this.#watches.size === 0) {
+      this.#createQueue = [];
+      this.#stream.stop();
     }
   }
 
-  private onResponse(response: PbWatchResponse): void {
+  #sendNextCreate(): void {
+    if (this.#inFlight || !this.#stream.open) return;
+    let next = this.#createQueue.shift();
+    while (next && next.phase !== 'pending') next = this.#createQueue.shift();
+    if (!next) return;
+    next.phase = 'creating';
+    this.#inFlight = next;
+    this.#stream.send({ requestUnion: { $case: 'createRequest', value: { ...next.request, startRevision: next.nextRevision } } });
+  }
+
+  /** The attempt failed: re-create every live watch on the next one, or end them all. */
+  #onBreak(failure: StreamFailure): boolean {
+    if (failure.kind === 'fatal') {
+      this.#endAll(failure.error);
+      return false;
+    }
+    this.#active.clear();
+    this.#inFlight = undefined;
+    for (const watch of [...this.#watches]) {
+      switch (watch.phase) {
+        case 'cancelling':
+          // Its create died with the stream, so there is nothing left to cancel on the server.
+          this.#end(watch, watch.cancelError);
+          break;
+        case 'creating':
+        case 'active':
+          watch.phase = 'pending';
+          watch.id = undefined;
+          watch.fragments = [];
+          break;
+        default:
+          break;
+      }
+    }
+    this.#createQueue = [...this.#watches].filter((watch) => watch.phase === 'pending');
+    return this.#watches.size > 0;
+  }
+
+  #onResponse(response: PbWatchResponse): void {
     if (response.created) {
-      const watcher = this.creating;
-      this.creating = undefined;
-      if (watcher) this.onCreated(watcher, response);
-      this.sendNextCreate();
+      const watch = this.#inFlight;
+      this.#inFlight = undefined;
+      if (watch) this.#onCreated(watch, response);
+      this.#sendNextCreate();
       return;
     }
-    const watcher = this.active.get(response.watchId);
-    if (!watcher) {
+    const watch = this.#active.get(response.watchId);
+    if (!watch) {
       if (response.watchId === -1n || (response.events.length === 0 && !response.canceled)) {
         // A progress answer for the whole stream.
         const header = decodeHeader(response.header);
-        for (const w of this.active.values()) w.deliver(header, [], true);
+        for (const w of this.#active.values()) w.deliver(header, [], true, this.#progressRequested);
       }
       return;
     }
     if (response.canceled) {
-      this.active.delete(response.watchId);
-      watcher.finish(cancelError(response));
-      this.stopIfIdle();
+      this.#end(watch, cancelError(response));
+      this.#stopIfIdle();
       return;
     }
-    const events = response.events.map((e) => decodeEvent(e, watcher.options.mapKey));
+    const events = response.events.map(decodeEvent);
     if (response.fragment) {
       this.fragmentsReceived++;
-      watcher.fragments.push(...events);
+      watch.fragments.push(...events);
       return;
     }
-    const all = watcher.fragments.length > 0 ? [...watcher.fragments, ...events] : events;
-    watcher.fragments = [];
+    const all = watch.fragments.length > 0 ? [...watch.fragments, ...events] : events;
+    watch.fragments = [];
     const progress = all.length === 0 && response.compactRevision === 0n;
-    watcher.deliver(decodeHeader(response.header), all, progress);
+    watch.deliver(decodeHeader(response.header), all, progress, this.#progressRequested);
+  }
+
+  #onCreated(watch: WatchState, response: PbWatchResponse): void {
+    const refused = response.canceled || response.watchId === -1n;
+    if (refused && watch.phase === 'creating' && this.#retryWithFreshToken(watch, response)) return;
+    if (refused) {
+      this.#end(watch, watch.phase === 'cancelling' ? watch.cancelError : cancelError(response));
+      this.#stopIfIdle();
+      return;
+    }
+    if (watch.phase === 'cancelling') {
+      this.#stream.send({ requestUnion: { $case: 'cancelRequest', value: { watchId: response.watchId } } });
+      this.#end(watch, watch.cancelError);
+      this.#stopIfIdle();
+      return;
+    }
+    this.#active.set(response.watchId, watch);
+    watch.markCreated(response);
   }
 
   /**
    * A create refused for auth reasons may only mean the stream's token expired: once per
-   * watcher, drop the token and reopen the stream (which authenticates again) before giving up.
+   * watch, drop the token and reopen the stream (which authenticates again) before giving up.
    */
-  private retryWithFreshToken(watcher: Watcher, response: PbWatchResponse): boolean {
+  #retryWithFreshToken(watch: WatchState, response: PbWatchResponse): boolean {
     const { tokens } = this.connection;
-    if (watcher.authRetried || !tokens.refreshable || !authCancelReasons.has(parseCancelReason(response.cancelReason).details)) return false;
-    watcher.authRetried = true;
+    if (watch.authRetried || !tokens.refreshable || !isWatchTokenRefusal(parseCancelReason(response.cancelReason).details)) return false;
+    watch.authRetried = true;
     tokens.invalidate();
-    this.pending.unshift(watcher);
-    this.reset();
+    // Back to `creating` as far as the break is concerned: it becomes `pending` with the rest.
+    this.#inFlight = watch;
+    this.#stream.reset();
     return true;
   }
-
-  private onCreated(watcher: Watcher, response: PbWatchResponse): void {
-    if ((response.canceled || response.watchId === -1n) && this.retryWithFreshToken(watcher, response)) return;
-    if (response.canceled || response.watchId === -1n) {
-      watcher.finish(cancelError(response));
-      this.stopIfIdle();
-      return;
-    }
-    this.active.set(response.watchId, watcher);
-    watcher.markCreated(response);
-    if (this.cancelAfterCreate.has(watcher)) {
-      const error = this.cancelAfterCreate.get(watcher);
-      this.cancelAfterCreate.delete(watcher);
-      this.active.delete(response.watchId);
-      this.send({ requestUnion: { $case: 'cancelRequest', value: { watchId: response.watchId } } });
-      watcher.finish(error);
-      this.stopIfIdle();
-    }
-  }
-}
-
-/** etcd's cancel reasons when a watch's token has expired (older servers say "permission denied"). */
-const authCancelReasons = new Set(['etcdserver: invalid auth token', 'etcdserver: permission denied', 'etcdserver: revision of auth store is old', 'etcdserver: user name is empty']);
-
-/**
- * etcd puts a gRPC status in a cancel reason, as Go prints it: `rpc error: code = Unauthenticated
- * desc = etcdserver: invalid auth token`; older servers send the bare message.
- */
-export function parseCancelReason(reason: string): { code: Status; details: string } {
-  const match = /^rpc error: code = (\w+) desc = (.*)$/s.exec(reason);
-  if (!match) return { code: Status.FAILED_PRECONDITION, details: reason };
-  const name = match[1].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() as keyof typeof Status;
-  const code = Status[name];
-  return { code: typeof code === 'number' ? code : Status.FAILED_PRECONDITION, details: match[2] };
-}
-
-/** Stream failures after which the watchers are re-created; anything else ends them. */
-function resumable(error: EtcdError): boolean {
-  return error.code === Status.UNAVAILABLE || error.code === Status.INTERNAL || error.code === Status.UNKNOWN || error.code === Status.CANCELLED;
 }
 
 function cancelError(response: PbWatchResponse): EtcdError {
@@ -547,67 +589,91 @@ function cancelError(response: PbWatchResponse): EtcdError {
   return new EtcdError(Status.CANCELLED, 'etcd cancelled the watch without giving a reason', { reason: 'WatchCanceled' });
 }
 
-function decodeEvent(event: { type: Event_EventType; kv?: import('./proto.js').KeyValue; prevKv?: import('./proto.js').KeyValue }, mapKey: ((key: Buffer) => Buffer) | undefined): WatchEvent {
-  const kv = decodeKv(event.kv ?? emptyKv());
-  const prevKv = event.prevKv ? decodeKv(event.prevKv) : undefined;
-  if (mapKey) {
-    kv.key = mapKey(kv.key);
-    if (prevKv) prevKv.key = mapKey(prevKv.key);
-  }
-  return { type: event.type === Event_EventType.DELETE ? 'delete' : 'put', kv, prevKv };
+function decodeEvent(event: PbEvent): WatchEvent {
+  return {
+    type: event.type === Event_EventType.DELETE ? 'delete' : 'put',
+    kv: decodeKv(event.kv ?? emptyKv()),
+    prevKv: event.prevKv ? decodeKv(event.prevKv) : undefined,
+  };
 }
 
-function emptyKv(): import('./proto.js').KeyValue {
+function emptyKv(): PbKeyValue {
   return { key: new Uint8Array(0), value: new Uint8Array(0), createRevision: 0n, modRevision: 0n, version: 0n, lease: 0n };
 }
 
+/** The request metadata that needs a stream of its own: etcd decides per stream whether to require a leader. */
+function streamMetadata(options: WatchOptions): Record<string, string> {
+  return options.requireLeader ? { hasleader: 'true' } : {};
+}
+
+const streamsByOwner = new WeakMap<object, WatchStreams>();
+
+/** The watch streams of a client, for tests (`reset()`, counters). @internal */
+export function watchStreamsOf(client: object): WatchStreams {
+  const streams = streamsByOwner.get(client);
+  if (!streams) throw new Error('not a client with watch streams');
+  return streams;
+}
 
 /**
- * The watch streams of one client: one shared stream, plus one for `requireLeader` watches
- * (etcd decides per stream, from its metadata, whether to require a leader).
+ * The watch streams of one client (Go's `watcher`): one run loop per distinct stream
+ * metadata, so watches that need a different stream (today: `requireLeader`) get their own.
  * @internal
  */
 export class WatchStreams {
-  private readonly streams: { plain: WatchStream; leader: WatchStream };
+  /** The run loop of each stream, keyed by its metadata. */
+  readonly #streams = new Map<string, WatchStream>();
 
-  constructor(connection: Connection) {
-    this.streams = { plain: new WatchStream(connection, false), leader: new WatchStream(connection, true) };
+  /** `owner` (the client) can then be handed to `watchStreamsOf` in tests. */
+  constructor(
+    private readonly connection: Connection,
+    owner: object,
+  ) {
+    streamsByOwner.set(owner, this);
   }
 
+  /** Starts a watch on the stream its options call for. */
   watch(key: Bytes, options: WatchOptions = {}): Watcher {
-    const stream = options.requireLeader ? this.streams.leader : this.streams.plain;
-    const watcher = new Watcher(stream, key, options);
+    const state = new WatchState(key, options);
+    const watcher = new Watcher(state);
     if (options.signal?.aborted) {
-      watcher.finish(undefined);
+      state.finish(undefined);
       return watcher;
     }
-    stream.add(watcher);
+    const metadata = streamMetadata(options);
+    const streamKey = JSON.stringify(Object.entries(metadata).sort());
+    let stream = this.#streams.get(streamKey);
+    if (!stream) {
+      stream = new WatchStream(this.connection, metadata);
+      this.#streams.set(streamKey, stream);
+    }
+    stream.add(state);
     return watcher;
   }
 
+  /** Asks etcd for a progress notice on every open stream. */
   requestProgress(): void {
-    this.streams.plain.requestProgress();
-    this.streams.leader.requestProgress();
+    for (const stream of this.#streams.values()) stream.requestProgress();
   }
 
-  /** Streams opened so far, over both kinds. */
+  /** Streams opened so far, over every kind. */
   get streamsOpened(): number {
-    return this.streams.plain.streamsOpened + this.streams.leader.streamsOpened;
+    return [...this.#streams.values()].reduce((sum, s) => sum + s.streamsOpened, 0);
   }
 
-  /** Fragment responses received so far, over both kinds. */
+  /** Fragment responses received so far, over every kind. */
   get fragmentsReceived(): number {
-    return this.streams.plain.fragmentsReceived + this.streams.leader.fragmentsReceived;
+    return [...this.#streams.values()].reduce((sum, s) => sum + s.fragmentsReceived, 0);
   }
 
+  /** Breaks every stream as a network failure would (for tests). */
   reset(): void {
-    this.streams.plain.reset();
-    this.streams.leader.reset();
+    for (const stream of this.#streams.values()) stream.reset();
   }
 
+  /** Ends every watcher with `ClientClosedError`. */
   close(): void {
     const error = new ClientClosedError();
-    this.streams.plain.close(error);
-    this.streams.leader.close(error);
+    for (const stream of this.#streams.values()) stream.close(error);
   }
 }

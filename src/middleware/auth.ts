@@ -1,19 +1,6 @@
 import { abortable } from 'abort-controller-x';
-import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall, Metadata } from 'nice-grpc-common';
-import { AuthNotEnabledError } from '../errors.js';
-
-/** etcd's messages that mean "get a new token and try again" (Go's shouldRefreshToken). */
-const refreshMessages = new Set([
-  'etcdserver: invalid auth token',
-  'etcdserver: revision of auth store is old',
-  'etcdserver: user name is empty',
-]);
-
-/** Whether an error says the token is missing, expired or stale. @internal */
-export function isTokenError(error: unknown): boolean {
-  const details = error instanceof ClientError ? error.details : (error as { details?: unknown } | null)?.details;
-  return typeof details === 'string' && refreshMessages.has(details);
-}
+import { type CallOptions, type ClientMiddleware, type ClientMiddlewareCall, Metadata } from 'nice-grpc-common';
+import { AuthNotEnabledError, isTokenError } from '../errors.js';
 
 const authenticatePath = '/etcdserverpb.Auth/Authenticate';
 

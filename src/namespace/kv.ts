@@ -3,15 +3,17 @@ import { type Bytes, type Int64, toBytes } from '../encoding.js';
 import { invalidArgument } from '../errors.js';
 import type { Compare, RequestOp, TxnRequest } from '../proto.js';
 import { type CompactOptions, type CompactResponse, type KV, KVBase, type KeyValue, type OpResponse, type ResponseOf } from '../kv.js';
-import { type Op, encodeRange } from '../op.js';
-import type { LeaseClient } from '../lease.js';
+import type { Op } from '../op.js';
+import type { LeaseApi } from '../lease.js';
 import type { ElectionService, LockService } from '../lock-service.js';
 import type { WatchOptions, Watcher } from '../watch.js';
 import { KeyPrefix } from './keys.js';
+import { NamespacedLease } from './lease.js';
+import { NamespacedWatch } from './watch.js';
 
 /** What a namespace wraps: the client, or another namespace. */
 export interface Namespaceable extends KV {
-  readonly lease: LeaseClient;
+  readonly lease: LeaseApi;
   readonly lockService: LockService;
   readonly electionService: ElectionService;
   watch(key: Bytes, options?: WatchOptions): Watcher;
@@ -28,7 +30,8 @@ export class NamespacedKV extends KVBase {
   readonly keys: KeyPrefix;
 
   /** Leases whose `timeToLive` keys are filtered to this namespace and stripped of its prefix. */
-  readonly lease: LeaseClient;
+  readonly lease: LeaseApi;
+  readonly #watch: NamespacedWatch;
   /** etcd's Lock service with lock names inside this namespace. */
   readonly lockService: LockService;
   /** etcd's Election service with election names inside this namespace. */
@@ -42,22 +45,15 @@ export class NamespacedKV extends KVBase {
       throw invalidArgument('namespace: the prefix must not be empty');
     }
     this.keys = new KeyPrefix(bytes);
-    this.lease = inner.lease.withKeyFilter((key) => (this.keys.contains(key) ? this.keys.strip(key) : undefined));
+    this.lease = new NamespacedLease(inner.lease, this.keys);
+    this.#watch = new NamespacedWatch(inner, this.keys);
     this.lockService = inner.lockService.withPrefix(this.keys.bytes);
     this.electionService = inner.electionService.withPrefix(this.keys.bytes);
   }
 
   /** Watches a key or range inside the namespace; event keys come without the prefix. */
-  watch(key: Bytes, options: WatchOptions = {}): Watcher {
-    const range = encodeRange('watch', key, options);
-    const mapKey = options.mapKey;
-    return this.inner.watch(this.keys.key(range.key), {
-      ...options,
-      prefix: false,
-      fromKey: false,
-      end: this.keys.rangeEnd(range.rangeEnd),
-      mapKey: (k) => (mapKey ? mapKey(this.keys.strip(k)) : this.keys.strip(k)),
-    });
+  watch(key: Bytes, options?: WatchOptions): Watcher {
+    return this.#watch.watch(key, options);
   }
 
   /** The prefix of this namespace. */

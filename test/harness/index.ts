@@ -7,3 +7,4 @@ export { makeCerts } from './certs';
 export type { TestCerts } from './certs';
 export { useEtcd } from './suite';
 export type { EtcdSuite } from './suite';
+export { TcpProxy } from './proxy';

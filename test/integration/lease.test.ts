@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, op } from '../../src/index.js';
-import { LeaseExistsError, LeaseNotFoundError, LeaseTTLTooLargeError } from '../../src/errors.js';
+import { EtcdError, LeaseExistsError, LeaseNotFoundError, LeaseTTLTooLargeError } from '../../src/errors.js';
 import { useEtcd } from '../harness/index.js';
 
 const suite = useEtcd();
@@ -111,6 +111,7 @@ describe('keepAlive', () => {
     await other.lease.revoke(lease.id);
     // The next keep-alive (TTL/3 = 2 s later at the latest) learns the lease is gone.
     expect(await keepAlive.ended).toBe('expired');
+    expect(keepAlive.cause).toBeInstanceOf(LeaseNotFoundError);
   }, 20_000);
 
   it('ends with "stopped" when its signal aborts', async () => {
@@ -145,6 +146,8 @@ describe('keepAlive', () => {
     await suite.etcd.stop();
     try {
       expect(await keepAlive.ended).toBe('lost');
+      // Why: the stream's last failure while etcd was down.
+      expect(keepAlive.cause).toBeInstanceOf(EtcdError);
     } finally {
       await suite.etcd.start();
     }

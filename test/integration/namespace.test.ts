@@ -71,3 +71,30 @@ it('nests namespaces', async () => {
 it('refuses an empty key without a range, like the client does', async () => {
   await expect(suite.client.namespace(ns()).get('')).rejects.toBeInstanceOf(EmptyKeyError);
 });
+
+it('watches through nested namespaces, with each prefix stripped', async () => {
+  const root = ns();
+  const inner = suite.client.namespace(root).namespace('inner/');
+  const watcher = inner.watch('', { prefix: true, prevKv: true });
+  const seen: string[] = [];
+  watcher.on('put', (e) => seen.push(`${e.kv.key} ${e.prevKv?.key ?? '-'}`));
+  await watcher.created;
+  await suite.client.put(`${root}outside`, 'x');
+  await inner.put('k', '1');
+  await inner.put('k', '2');
+  while (seen.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(seen).toEqual(['k -', 'k k']);
+  await watcher.cancel();
+});
+
+it('lists only the lease keys inside nested namespaces, stripped, also on a lease granted there', async () => {
+  const root = ns();
+  const outer = suite.client.namespace(root);
+  const inner = outer.namespace('inner/');
+  const lease = await inner.lease.grant(30);
+  await inner.put('k', 'v', { lease: lease.id });
+  await outer.put('beside', 'v', { lease: lease.id });
+  expect((await lease.timeToLive({ keys: true })).keys.map(String)).toEqual(['k']);
+  expect((await outer.lease.timeToLive(lease.id, { keys: true })).keys.map(String).sort()).toEqual(['beside', 'inner/k']);
+  await lease.revoke();
+});

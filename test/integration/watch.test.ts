@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type WatchEvent, type WatchResponse, type Watcher } from '../../src/index.js';
 import { ClientClosedError, CompactedError } from '../../src/errors.js';
-import { WatchOverflowError } from '../../src/watch.js';
-import { startEtcd, useEtcd } from '../harness/index.js';
+import { WatchOverflowError, watchStreamsOf } from '../../src/watch.js';
+import { type EtcdServer, TcpProxy, startEtcd, useEtcd } from '../harness/index.js';
 
 const suite = useEtcd();
 
@@ -153,7 +153,7 @@ describe('resuming', () => {
     for (let i = 0; i < 5; i++) {
       await sleep(100);
       const opened = await watchStreamsStarted();
-      suite.client.watchStreams.reset();
+      watchStreamsOf(suite.client).reset();
       // The next reset breaks the reopened stream, not the pause before it.
       while ((await watchStreamsStarted()) === opened) await sleep(10);
     }
@@ -310,11 +310,62 @@ describe('fragments', () => {
       }
       expect(events.map((e) => e.kv.value)).toEqual(values);
       expect(batches).toEqual([20]);
-      expect(own.watchStreams.fragmentsReceived).toBeGreaterThan(0);
+      expect(watchStreamsOf(own).fragmentsReceived).toBeGreaterThan(0);
       await watcher.cancel();
     } finally {
       await own.close();
       await small.destroy();
     }
   });
+});
+
+describe('a refused watch cancelled while etcd creates it', () => {
+  // A client with a fixed token cannot refresh it, so a refused create ends that watch; the
+  // connection is cut by a proxy (etcd stays up) so the token stays valid across the reconnect.
+  let secured: EtcdServer;
+  let admin: Client;
+
+  beforeAll(async () => {
+    secured = await startEtcd();
+    await using setup = new Client({ endpoints: [secured.endpoint] });
+    await setup.auth.userAdd('root', 'root-pw');
+    await setup.auth.roleAdd('root');
+    await setup.auth.userGrantRole('root', 'root');
+    await setup.auth.roleAdd('live-reader');
+    await setup.auth.roleGrantPermission('live-reader', 'read', 'live/', { prefix: true });
+    await setup.auth.userAdd('reader', 'reader-pw');
+    await setup.auth.userGrantRole('reader', 'live-reader');
+    await setup.auth.enable();
+    admin = new Client({ endpoints: [secured.endpoint], auth: { username: 'root', password: 'root-pw' } });
+  });
+
+  afterAll(async () => {
+    await admin?.close();
+    await secured?.destroy();
+  });
+
+  it('does not cost another watcher its resume after the connection drops', async () => {
+    const { token } = await admin.auth.authenticate('reader', 'reader-pw');
+    const proxy = await TcpProxy.start(secured.endpoint);
+    const reader = new Client({ endpoints: [proxy.endpoint], auth: { token } });
+    try {
+      const live = reader.watch('live/', { prefix: true });
+      await live.created;
+      const refused = reader.watch('secret/k');
+      await refused.cancel();
+      expect(refused.done).toBe(true);
+      proxy.drop();
+      await admin.put('live/after-drop', 'v');
+      const waiting = new AbortController();
+      const timeout = sleep(10_000, 'timed out' as const, { signal: waiting.signal }).catch(() => 'cancelled' as const);
+      const result = await Promise.race([collect(live, 1), timeout, live.ended.then((error) => ({ ended: error }))]);
+      waiting.abort();
+      expect(result).not.toBe('timed out');
+      expect((result as WatchEvent[]).map((e) => e.kv.key.toString())).toEqual(['live/after-drop']);
+      await live.cancel();
+    } finally {
+      await reader.close();
+      await proxy.close();
+    }
+  }, 30_000);
 });

@@ -123,7 +123,7 @@ function loadCopy(): typeof import('../../src/errors.js') {
 
 describe('watch cancel reasons', () => {
   it('parse the gRPC status etcd writes into them', () => {
-    const { parseCancelReason } = jest.requireActual<typeof import('../../src/watch.js')>('../../src/watch.js');
+    const { parseCancelReason } = jest.requireActual<typeof import('../../src/errors.js')>('../../src/errors.js');
     expect(parseCancelReason('rpc error: code = Unauthenticated desc = etcdserver: invalid auth token')).toEqual({
       code: Status.UNAUTHENTICATED,
       details: 'etcdserver: invalid auth token',

@@ -1,0 +1,148 @@
+import { delay } from 'abort-controller-x';
+import { AsyncQueue } from './async-queue.js';
+import type { Connection } from './connection.js';
+import { EtcdError, type StreamFailureKind, Status, classifyStreamError, toEtcdError } from './errors.js';
+
+/** Why one attempt of a reconnecting stream ended, classified once. @internal */
+export interface StreamFailure {
+  /** What the failure allows: reopen, reopen with a fresh token, or nothing. */
+  readonly kind: StreamFailureKind;
+  /** The failure itself, as the user would see it. */
+  readonly error: EtcdError;
+}
+
+/** What the owner of a reconnecting stream (the watch run loop, the keep-alive scheduler) provides. @internal */
+export interface StreamOwner<Req, Res> {
+  /** Opens one attempt of the gRPC stream. */
+  open(requests: AsyncIterable<Req>, signal: AbortSignal): AsyncIterable<Res>;
+  /** An attempt was opened: queue (with `send`) what it has to start with. */
+  onOpen(): void;
+  /** A response arrived on the current attempt. */
+  onResponse(response: Res): void;
+  /** The current attempt failed; return true to reopen after a backoff, false to stop for good. */
+  onBreak(failure: StreamFailure): boolean;
+}
+
+/**
+ * One long-lived bidirectional gRPC stream that reopens itself: after a failure it waits the
+ * client's backoff (`retry.baseDelay`, doubling up to `retry.maxDelay`, with jitter; back to
+ * the base once a response arrives), drops the token when etcd refused it, and asks its owner
+ * whether to go on. Each attempt has its own request queue, so nothing sent for a broken
+ * attempt leaks into the next; the owner re-sends its state from `onOpen`.
+ * @internal
+ */
+export class ReconnectingStream<Req, Res> {
+  /** Aborted to stop the run loop; undefined while no loop runs. */
+  #loop: AbortController | undefined;
+  /** Aborted by `reset()` to break only the current attempt. */
+  #attempt: AbortController | undefined;
+  /** The requests of the current attempt; undefined between attempts. */
+  #requests: AsyncQueue<Req> | undefined;
+  /** Attempts opened so far. */
+  #opened = 0;
+  /** Requests handed to the transport by earlier attempts. */
+  #sentBefore = 0;
+  /** The failure that ended the last attempt, if any did. */
+  #lastFailure: StreamFailure | undefined;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly owner: StreamOwner<Req, Res>,
+  ) {}
+
+  /** True while an attempt is open (requests sent now go out on it). */
+  get open(): boolean {
+    return this.#requests !== undefined;
+  }
+
+  /** True while the run loop runs (an attempt is open or a reopen is pending). */
+  get running(): boolean {
+    return this.#loop !== undefined;
+  }
+
+  /** Attempts opened so far (for tests and metrics). */
+  get opened(): number {
+    return this.#opened;
+  }
+
+  /** Requests handed to the transport so far (for tests and metrics). */
+  get sent(): number {
+    return this.#sentBefore + (this.#requests?.taken ?? 0);
+  }
+
+  /** Why the last attempt ended (undefined until one failed). */
+  get lastFailure(): StreamFailure | undefined {
+    return this.#lastFailure;
+  }
+
+  /** Starts the run loop unless it runs. */
+  start(): void {
+    if (this.#loop || this.connection.closed.aborted) return;
+    const loop = new AbortController();
+    this.#loop = loop;
+    void this.#run(loop.signal);
+  }
+
+  /** Sends a request on the current attempt; false (dropped) when none is open. */
+  send(request: Req): boolean {
+    return this.#requests?.push(request) ?? false;
+  }
+
+  /** Stops the run loop and closes the current attempt. Idempotent. */
+  stop(): void {
+    this.#loop?.abort();
+    this.#loop = undefined;
+  }
+
+  /** Breaks the current attempt as a network failure would; the owner decides whether to reopen. */
+  reset(): void {
+    this.#attempt?.abort();
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    const { baseDelay, maxDelay } = this.connection.config.retry;
+    let backoff = baseDelay;
+    while (!signal.aborted) {
+      const attempt = new AbortController();
+      const requests = new AsyncQueue<Req>();
+      const onAbort = () => attempt.abort();
+      signal.addEventListener('abort', onAbort);
+      this.#attempt = attempt;
+      this.#requests = requests;
+      let failure: unknown;
+      try {
+        this.#opened++;
+        this.owner.onOpen();
+        for await (const response of this.owner.open(requests, attempt.signal)) {
+          backoff = baseDelay;
+          this.owner.onResponse(response);
+        }
+        failure = new EtcdError(Status.UNAVAILABLE, 'etcd ended the stream', { reason: 'StreamEnded' });
+      } catch (error) {
+        failure = error;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        requests.close();
+        this.#sentBefore += requests.taken;
+        // A loop started after stop() may own these fields by now.
+        if (this.#requests === requests) this.#requests = undefined;
+        if (this.#attempt === attempt) this.#attempt = undefined;
+      }
+      if (signal.aborted || this.connection.closed.aborted) return;
+      const error = toEtcdError(failure);
+      const kind = classifyStreamError(error, this.connection.tokens.refreshable);
+      if (kind === 'token') this.connection.tokens.invalidate();
+      this.#lastFailure = { kind, error };
+      if (!this.owner.onBreak(this.#lastFailure)) {
+        if (this.#loop?.signal === signal) this.#loop = undefined;
+        return;
+      }
+      try {
+        await delay(signal, backoff * (0.5 + Math.random() / 2));
+      } catch {
+        return;
+      }
+      backoff = Math.min(backoff * 2, maxDelay);
+    }
+  }
+}
