@@ -7,7 +7,10 @@ import { invalidArgument, RequestTooLargeError, Status } from './errors.js';
 import {
   type CompactOptions,
   type CompactResponse,
-  KVBase,
+  type DeleteResponse,
+  type GetResponse,
+  type KV,
+  type PutResponse,
   type ResponseOf,
   compactRequest,
   decodeDelete,
@@ -20,10 +23,11 @@ import { AuthClient } from './auth.js';
 import { ClusterClient } from './cluster.js';
 import { LeaseClient } from './lease.js';
 import { MaintenanceClient } from './maintenance.js';
-import { ElectionService, LockService } from './lock-service.js';
+import { type ElectionService, ElectionServiceClient, type LockService, LockServiceClient } from './lock-service.js';
 import { NamespacedKV } from './namespace/kv.js';
 import { type WatchOptions, type Watcher, WatchStreams } from './watch.js';
-import type { Op } from './op.js';
+import { type DeleteOptions, type GetOptions, type Op, type PutOptions, op } from './op.js';
+import { Txn } from './txn.js';
 import type { RequestOp, TxnRequest } from './proto.js';
 
 /**
@@ -40,7 +44,7 @@ import type { RequestOp, TxnRequest } from './proto.js';
  * console.log(kvs[0]?.value.toString()); // hello
  * ```
  */
-export class Client extends KVBase implements AsyncDisposable {
+export class Client implements KV, AsyncDisposable {
   /** @internal */
   readonly connection: Connection;
   /** Leases: grant, revoke, timeToLive, leases, keepAlive, keepAliveOnce. */
@@ -60,7 +64,6 @@ export class Client extends KVBase implements AsyncDisposable {
 
   /** Creates a client; it connects lazily, on the first call. Throws `ConfigError` on a bad config. */
   constructor(config: ClientConfig) {
-    super();
     this.connection = new Connection(resolveConfig(config));
     const callOptions = (options: CallOptions) => this.callOptions(options);
     this.lease = new LeaseClient(this.connection, callOptions);
@@ -68,8 +71,28 @@ export class Client extends KVBase implements AsyncDisposable {
     this.cluster = new ClusterClient(this.connection, callOptions);
     this.maintenance = new MaintenanceClient(this.connection, callOptions);
     this.auth = new AuthClient(this.connection, callOptions);
-    this.lockService = new LockService(this.connection, callOptions);
-    this.electionService = new ElectionService(this.connection, callOptions);
+    this.lockService = new LockServiceClient(this.connection, callOptions);
+    this.electionService = new ElectionServiceClient(this.connection, callOptions);
+  }
+
+  /** Reads a key, or a range with `prefix`, `end` or `fromKey`. */
+  async get(key: Bytes, options: GetOptions & CallOptions = {}): Promise<GetResponse> {
+    return this.do(op.get(key, options), options);
+  }
+
+  /** Writes a key. */
+  async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResponse> {
+    return this.do(op.put(key, value, options), options);
+  }
+
+  /** Deletes a key, or a range with `prefix`, `end` or `fromKey`. */
+  async delete(key: Bytes, options: DeleteOptions & CallOptions = {}): Promise<DeleteResponse> {
+    return this.do(op.delete(key, options), options);
+  }
+
+  /** Starts a transaction: `txn().if(...).then(...).else(...).commit()`. */
+  txn(): Txn {
+    return new Txn(this);
   }
 
   /**
@@ -145,8 +168,8 @@ export class Client extends KVBase implements AsyncDisposable {
     return this.close();
   }
 
-  /** Picks the call options the transport understands; validates the timeout. @internal */
-  callOptions(options: CallOptions): { signal?: AbortSignal; timeout?: number; metadata?: Metadata } {
+  /** Picks the call options the transport understands; validates the timeout. */
+  private callOptions(options: CallOptions): { signal?: AbortSignal; timeout?: number; metadata?: Metadata } {
     const out: { signal?: AbortSignal; timeout?: number; metadata?: Metadata } = {};
     if (options.signal !== undefined) out.signal = options.signal;
     // etcd reads this header to refuse calls on a member without a leader (Go's WithRequireLeader).
