@@ -19,11 +19,14 @@ export type {
   CompactResponse,
   CompactOptions,
   OpResponse,
+  ResponseOf,
 } from './kv.js';
+export type { RangeRequest, PutRequest, DeleteRangeRequest, TxnRequest, RequestOp, Compare } from './wire.js';
+export type { RangeRequest_SortOrder, RangeRequest_SortTarget, Compare_CompareResult, Compare_CompareTarget } from './proto.js';
 export { NamespacedKV } from './namespace/kv.js';
 export type { Namespaceable } from './namespace/kv.js';
 export { Watcher, WatchOverflowError } from './watch.js';
-export type { WatchOptions, WatchEvent, WatchResponse } from './watch.js';
+export type { WatchOptions, WatchEvent, WatchResponse, WatcherEvents, Listener } from './watch.js';
 export { Lease, LeaseClient, KeepAlive } from './lease.js';
 export type { LeaseGrant, LeaseTimeToLive, KeepAliveResponse, KeepAliveEndReason, KeepAliveOptions } from './lease.js';
 export { parseEndpoint } from './endpoints.js';

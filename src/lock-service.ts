@@ -51,7 +51,7 @@ export interface ElectionService {
   resign(leader: LeaderKey, options?: CallOptions): Promise<ResponseHeader>;
 }
 
-/** The Lock service over the client's connection. Namespaces wrap it (namespace/lock-service.ts). */
+/** The Lock service over the client's connection. Namespaces wrap it (namespace/lock-service.ts). @internal */
 export class LockServiceClient implements LockService {
   constructor(
     private readonly connection: Connection,
@@ -72,7 +72,7 @@ export class LockServiceClient implements LockService {
   }
 }
 
-/** The Election service over the client's connection. Namespaces wrap it (namespace/lock-service.ts). */
+/** The Election service over the client's connection. Namespaces wrap it (namespace/lock-service.ts). @internal */
 export class ElectionServiceClient implements ElectionService {
   constructor(
     private readonly connection: Connection,

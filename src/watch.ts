@@ -68,8 +68,8 @@ export class WatchOverflowError extends EtcdError {
 }
 
 
-type Listener<T> = (value: T) => void;
-interface WatcherEvents {
+export type Listener<T> = (value: T) => void;
+export interface WatcherEvents {
   response: WatchResponse;
   put: WatchEvent;
   delete: WatchEvent;

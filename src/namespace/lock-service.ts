@@ -7,6 +7,7 @@ import type { KeyPrefix } from './keys.js';
 /**
  * etcd's Lock service seen through a namespace: lock names get the prefix on the way in, and
  * the lock key loses it on the way out (so `unlock` takes the key as `lock` returned it).
+ * @internal
  */
 export class NamespacedLockService implements LockService {
   constructor(
@@ -27,6 +28,7 @@ export class NamespacedLockService implements LockService {
 /**
  * etcd's Election service seen through a namespace: election names and leader keys get the
  * prefix on the way in and lose it on the way out.
+ * @internal
  */
 export class NamespacedElectionService implements ElectionService {
   constructor(
