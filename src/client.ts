@@ -7,10 +7,7 @@ import { invalidArgument, RequestTooLargeError, Status } from './errors.js';
 import {
   type CompactOptions,
   type CompactResponse,
-  type DeleteResponse,
-  type GetResponse,
-  type KV,
-  type PutResponse,
+  KVBase,
   type ResponseOf,
   compactRequest,
   decodeDelete,
@@ -26,8 +23,7 @@ import { MaintenanceClient } from './maintenance.js';
 import { type ElectionService, ElectionServiceClient, type LockService, LockServiceClient } from './lock-service.js';
 import { NamespacedKV } from './namespace/kv.js';
 import { type WatchOptions, type Watcher, WatchStreams } from './watch.js';
-import { type DeleteOptions, type GetOptions, type Op, type PutOptions, op } from './op.js';
-import { Txn } from './txn.js';
+import type { Op } from './op.js';
 import type { RequestOp, TxnRequest } from './proto.js';
 
 /**
@@ -44,7 +40,7 @@ import type { RequestOp, TxnRequest } from './proto.js';
  * console.log(kvs[0]?.value.toString()); // hello
  * ```
  */
-export class Client implements KV, AsyncDisposable {
+export class Client extends KVBase implements AsyncDisposable {
   /** @internal */
   readonly connection: Connection;
   /** Leases: grant, revoke, timeToLive, leases, keepAlive, keepAliveOnce. */
@@ -64,6 +60,7 @@ export class Client implements KV, AsyncDisposable {
 
   /** Creates a client; it connects lazily, on the first call. Throws `ConfigError` on a bad config. */
   constructor(config: ClientConfig) {
+    super();
     this.connection = new Connection(resolveConfig(config));
     const callOptions = (options: CallOptions) => this.callOptions(options);
     this.lease = new LeaseClient(this.connection, callOptions);
@@ -73,26 +70,6 @@ export class Client implements KV, AsyncDisposable {
     this.auth = new AuthClient(this.connection, callOptions);
     this.lockService = new LockServiceClient(this.connection, callOptions);
     this.electionService = new ElectionServiceClient(this.connection, callOptions);
-  }
-
-  /** Reads a key, or a range with `prefix`, `end` or `fromKey`. */
-  async get(key: Bytes, options: GetOptions & CallOptions = {}): Promise<GetResponse> {
-    return this.do(op.get(key, options), options);
-  }
-
-  /** Writes a key. */
-  async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResponse> {
-    return this.do(op.put(key, value, options), options);
-  }
-
-  /** Deletes a key, or a range with `prefix`, `end` or `fromKey`. */
-  async delete(key: Bytes, options: DeleteOptions & CallOptions = {}): Promise<DeleteResponse> {
-    return this.do(op.delete(key, options), options);
-  }
-
-  /** Starts a transaction: `txn().if(...).then(...).else(...).commit()`. */
-  txn(): Txn {
-    return new Txn(this);
   }
 
   /**

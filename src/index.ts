@@ -8,6 +8,7 @@ export type { Op, GetOp, PutOp, DeleteOp, TxnOp, GetOptions, PutOptions, DeleteO
 export { compare } from './compare.js';
 export type { Condition, CompareOperator, CompareOptions } from './compare.js';
 export { Txn } from './txn.js';
+export { KVBase } from './kv.js';
 export type {
   KV,
   KeyValue,

@@ -1,7 +1,7 @@
 import type * as pb from './proto.js';
 import { type Bytes, type Int64, toBuffer, toInt64 } from './encoding.js';
-import type { DeleteOptions, GetOptions, Op, PutOptions } from './op.js';
-import type { Txn } from './txn.js';
+import { type DeleteOptions, type GetOptions, type Op, type PutOptions, op } from './op.js';
+import { Txn } from './txn.js';
 import type { CallOptions } from './call-options.js';
 import type {
   CompactOptions,
@@ -18,18 +18,7 @@ import type {
 
 // The result types live in kv-types.ts (txn.ts needs them without importing this module); they
 // are re-exported here so that every other module takes everything KV from one place.
-export type {
-  CompactOptions,
-  CompactResponse,
-  DeleteResponse,
-  GetResponse,
-  KeyValue,
-  OpResponse,
-  PutResponse,
-  ResponseHeader,
-  ResponseOf,
-  TxnResponse,
-} from './kv-types.js';
+export type * from './kv-types.js';
 
 /**
  * Everything that reads and writes keys: the client itself and its namespaced views.
@@ -48,6 +37,38 @@ export interface KV {
   do<T extends Op>(operation: T, options?: CallOptions): Promise<ResponseOf<T>>;
   /** Discards the history before `revision`: older revisions can no longer be read or watched. */
   compact(revision: Int64, options?: CompactOptions): Promise<CompactResponse>;
+}
+
+/**
+ * The shorthands every KV shares (`get`, `put`, `delete`, `txn`), each built as an op and run
+ * through `do`. `Client` and `NamespacedKV` extend it; so can a KV of your own (a wrapper, a
+ * fake for tests): implement `do` and `compact`, and the rest follows.
+ */
+export abstract class KVBase implements KV {
+  /** Runs an operation built with `op.get/put/delete/txn`. */
+  abstract do<T extends Op>(operation: T, options?: CallOptions): Promise<ResponseOf<T>>;
+  /** Discards the history before `revision`: older revisions can no longer be read or watched. */
+  abstract compact(revision: Int64, options?: CompactOptions): Promise<CompactResponse>;
+
+  /** Reads a key, or a range with `prefix`, `end` or `fromKey`. */
+  async get(key: Bytes, options: GetOptions & CallOptions = {}): Promise<GetResponse> {
+    return this.do(op.get(key, options), options);
+  }
+
+  /** Writes a key. */
+  async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResponse> {
+    return this.do(op.put(key, value, options), options);
+  }
+
+  /** Deletes a key, or a range with `prefix`, `end` or `fromKey`. */
+  async delete(key: Bytes, options: DeleteOptions & CallOptions = {}): Promise<DeleteResponse> {
+    return this.do(op.delete(key, options), options);
+  }
+
+  /** Starts a transaction: `txn().if(...).then(...).else(...).commit()`. */
+  txn(): Txn {
+    return new Txn(this);
+  }
 }
 
 // ---- Decoding: generated messages become the public types here, and only here. ----

@@ -2,19 +2,8 @@ import type { CallOptions } from '../call-options.js';
 import { type Bytes, type Int64, toBytes } from '../encoding.js';
 import { invalidArgument } from '../errors.js';
 import type { Compare, RequestOp, TxnRequest } from '../proto.js';
-import type {
-  CompactOptions,
-  CompactResponse,
-  DeleteResponse,
-  GetResponse,
-  KV,
-  KeyValue,
-  OpResponse,
-  PutResponse,
-  ResponseOf,
-} from '../kv.js';
-import { type DeleteOptions, type GetOptions, type Op, type PutOptions, encodeRange, op } from '../op.js';
-import { Txn } from '../txn.js';
+import { type CompactOptions, type CompactResponse, type KV, KVBase, type KeyValue, type OpResponse, type ResponseOf } from '../kv.js';
+import { type Op, encodeRange } from '../op.js';
 import type { LeaseClient } from '../lease.js';
 import type { ElectionService, LockService } from '../lock-service.js';
 import type { WatchOptions, Watcher } from '../watch.js';
@@ -35,7 +24,7 @@ export interface Namespaceable extends KV {
  * nested txns are prefixed on the way in, and the prefix is stripped from every key on the
  * way out. Nothing outside the prefix can be read or written through it.
  */
-export class NamespacedKV implements KV {
+export class NamespacedKV extends KVBase {
   private readonly keys: KeyPrefix;
 
   /** Leases whose `timeToLive` keys are filtered to this namespace and stripped of its prefix. */
@@ -47,6 +36,7 @@ export class NamespacedKV implements KV {
 
   /** Wraps `inner` (a client or another namespace) so that every key lives under `prefix`. */
   constructor(private readonly inner: Namespaceable, prefix: Bytes) {
+    super();
     const bytes = toBytes(prefix, 'namespace prefix');
     if (bytes.length === 0) {
       throw invalidArgument('namespace: the prefix must not be empty');
@@ -55,26 +45,6 @@ export class NamespacedKV implements KV {
     this.lease = inner.lease.withKeyFilter((key) => (this.keys.contains(key) ? this.keys.strip(key) : undefined));
     this.lockService = new NamespacedLockService(inner.lockService, this.keys);
     this.electionService = new NamespacedElectionService(inner.electionService, this.keys);
-  }
-
-  /** Reads a key, or a range with `prefix`, `end` or `fromKey`, inside the namespace. */
-  async get(key: Bytes, options: GetOptions & CallOptions = {}): Promise<GetResponse> {
-    return this.do(op.get(key, options), options);
-  }
-
-  /** Writes a key inside the namespace. */
-  async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResponse> {
-    return this.do(op.put(key, value, options), options);
-  }
-
-  /** Deletes a key, or a range with `prefix`, `end` or `fromKey`, inside the namespace. */
-  async delete(key: Bytes, options: DeleteOptions & CallOptions = {}): Promise<DeleteResponse> {
-    return this.do(op.delete(key, options), options);
-  }
-
-  /** Starts a transaction whose compares and operations stay inside the namespace. */
-  txn(): Txn {
-    return new Txn(this);
   }
 
   /** Watches a key or range inside the namespace; event keys come without the prefix. */
