@@ -20,7 +20,7 @@ import { AuthClient } from './auth.js';
 import { ClusterClient } from './cluster.js';
 import { LeaseClient } from './lease.js';
 import { MaintenanceClient } from './maintenance.js';
-import { ElectionService, LockService } from './lock-service.js';
+import { type ElectionService, ElectionServiceClient, type LockService, LockServiceClient } from './lock-service.js';
 import { NamespacedKV } from './namespace/kv.js';
 import { type WatchOptions, type Watcher, WatchStreams } from './watch.js';
 import type { Op } from './op.js';
@@ -67,8 +67,8 @@ export class Client extends KVBase implements AsyncDisposable {
     this.cluster = new ClusterClient(this.connection, callOptions);
     this.maintenance = new MaintenanceClient(this.connection, callOptions);
     this.auth = new AuthClient(this.connection, callOptions);
-    this.lockService = new LockService(this.connection, callOptions);
-    this.electionService = new ElectionService(this.connection, callOptions);
+    this.lockService = new LockServiceClient(this.connection, callOptions);
+    this.electionService = new ElectionServiceClient(this.connection, callOptions);
   }
 
   /**
@@ -144,8 +144,8 @@ export class Client extends KVBase implements AsyncDisposable {
     return this.close();
   }
 
-  /** Picks the call options the transport understands; validates the timeout. @internal */
-  callOptions(options: CallOptions): { signal?: AbortSignal; timeout?: number; metadata?: Metadata } {
+  /** Picks the call options the transport understands; validates the timeout. */
+  private callOptions(options: CallOptions): { signal?: AbortSignal; timeout?: number; metadata?: Metadata } {
     const out: { signal?: AbortSignal; timeout?: number; metadata?: Metadata } = {};
     if (options.signal !== undefined) out.signal = options.signal;
     // etcd reads this header to refuse calls on a member without a leader (Go's WithRequireLeader).

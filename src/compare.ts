@@ -1,4 +1,5 @@
-import { type Compare, Compare_CompareResult, Compare_CompareTarget } from './proto.js';
+import { Compare_CompareResult, Compare_CompareTarget } from './proto.js';
+import type { Compare } from './wire.js';
 import { invalidArgument } from './errors.js';
 import { type Bytes, type Int64, toBytes, toInt64 } from './encoding.js';
 import { encodeRange } from './op.js';

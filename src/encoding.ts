@@ -30,17 +30,22 @@ export function toInt64(value: Int64, what: string): bigint {
   throw invalidArgument(`${what} must be an integer (bigint or safe number), got ${describe(value)}`);
 }
 
-/** The smallest key greater than every key that starts with `prefix` (etcd's prefix range end). */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    if (prefix[i] < 0xff) {
-      const end = Buffer.from(prefix.subarray(0, i + 1));
+/**
+ * The smallest key greater than every key that starts with `prefix` (etcd's prefix range end):
+ * the last byte below 0xff incremented and the rest cut; `"\x00"` (to the end of the keyspace)
+ * when every byte is 0xff or the prefix is empty.
+ */
+export function prefixEnd(prefix: Bytes): Buffer {
+  const bytes = toBytes(prefix, 'prefix');
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i] < 0xff) {
+      const end = Buffer.from(bytes.subarray(0, i + 1));
       end[i]++;
       return end;
     }
   }
-  // Every byte is 0xff (or the prefix is empty): no key is greater, so range to the end.
-  return zeroKey;
+  // A fresh buffer, not zeroKey: the caller owns what it gets and may change it.
+  return Buffer.from([0]);
 }
 
 /** `"\x00"`: as a range end it means "to the end of the keyspace"; as a key, the first key. @internal */

@@ -8,6 +8,7 @@ export type { Op, GetOp, PutOp, DeleteOp, TxnOp, GetOptions, PutOptions, DeleteO
 export { compare } from './compare.js';
 export type { Condition, CompareOperator, CompareOptions } from './compare.js';
 export { Txn } from './txn.js';
+export { KVBase } from './kv.js';
 export type {
   KV,
   KeyValue,
@@ -19,11 +20,14 @@ export type {
   CompactResponse,
   CompactOptions,
   OpResponse,
+  ResponseOf,
 } from './kv.js';
+export type { RangeRequest, PutRequest, DeleteRangeRequest, TxnRequest, RequestOp, Compare } from './wire.js';
+export type { RangeRequest_SortOrder, RangeRequest_SortTarget, Compare_CompareResult, Compare_CompareTarget } from './proto.js';
 export { NamespacedKV } from './namespace/kv.js';
 export type { Namespaceable } from './namespace/kv.js';
 export { Watcher, WatchOverflowError } from './watch.js';
-export type { WatchOptions, WatchEvent, WatchResponse, WatcherEvents } from './watch.js';
+export type { WatchOptions, WatchEvent, WatchResponse, WatcherEvents, Listener } from './watch.js';
 export { Lease, LeaseClient, KeepAlive } from './lease.js';
 export type { LeaseApi, LeaseGrant, LeaseTimeToLive, KeepAliveResponse, KeepAliveEndReason, KeepAliveOptions } from './lease.js';
 export { parseEndpoint } from './endpoints.js';
@@ -31,8 +35,7 @@ export type { Endpoint } from './endpoints.js';
 export { methodPolicies, methodPolicy } from './policy.js';
 export type { MethodPolicy, RetryPolicy, CallKind, Effect } from './policy.js';
 export * from './errors.js';
-export { LockService, ElectionService } from './lock-service.js';
-export type { LockServiceLock, LeaderKey } from './lock-service.js';
+export type { LockService, ElectionService, LockServiceLock, LeaderKey } from './lock-service.js';
 export { Session } from './concurrency/session.js';
 export type { SessionOptions } from './concurrency/session.js';
 export { Mutex } from './concurrency/mutex.js';

@@ -3,89 +3,22 @@ import { type Bytes, type Int64, toBuffer, toInt64 } from './encoding.js';
 import { type DeleteOptions, type GetOptions, type Op, type PutOptions, op } from './op.js';
 import { Txn } from './txn.js';
 import type { CallOptions } from './call-options.js';
+import type {
+  CompactOptions,
+  CompactResponse,
+  DeleteResponse,
+  GetResponse,
+  KeyValue,
+  OpResponse,
+  PutResponse,
+  ResponseHeader,
+  ResponseOf,
+  TxnResponse,
+} from './kv-types.js';
 
-/** The header etcd puts on every response. */
-export interface ResponseHeader {
-  /** The id of the cluster that answered. */
-  clusterId: bigint;
-  /** The id of the member that answered. */
-  memberId: bigint;
-  /** The store's revision when the request was applied. */
-  revision: bigint;
-  /** The raft term of the member when it answered. */
-  raftTerm: bigint;
-}
-
-/** A key-value as etcd stores it; key and value are Buffers (zero-copy views of the response). */
-export interface KeyValue {
-  key: Buffer;
-  value: Buffer;
-  /** The revision at which the key was created. */
-  createRevision: bigint;
-  /** The revision of the key's last write. */
-  modRevision: bigint;
-  /** The number of writes since the key was created (1 after the first put). */
-  version: bigint;
-  /** The id of the attached lease, 0 when none. */
-  lease: bigint;
-}
-
-/** The result of `get`. */
-export interface GetResponse {
-  header: ResponseHeader;
-  /** The matching key-values (empty with `countOnly`). */
-  kvs: KeyValue[];
-  /** True when `limit` left keys out. */
-  more: boolean;
-  /** The number of keys in the range, whatever the limit. */
-  count: bigint;
-}
-
-/** The result of `put`. */
-export interface PutResponse {
-  header: ResponseHeader;
-  /** The key-value before the put, with `prevKv: true` and when the key existed. */
-  prevKv: KeyValue | undefined;
-}
-
-/** The result of `delete`. */
-export interface DeleteResponse {
-  header: ResponseHeader;
-  /** How many keys were deleted. */
-  deleted: bigint;
-  /** The deleted key-values, with `prevKv: true`. */
-  prevKvs: KeyValue[];
-}
-
-/** The result of a transaction. */
-export interface TxnResponse {
-  header: ResponseHeader;
-  /** True when every compare held and the `then` branch ran. */
-  succeeded: boolean;
-  /** One result per operation of the branch that ran, in order. */
-  responses: OpResponse[];
-}
-
-/** The result of `compact`. */
-export interface CompactResponse {
-  header: ResponseHeader;
-}
-
-/** The result of one operation, tagged with the operation's type. */
-export type OpResponse =
-  | ({ type: 'get' } & GetResponse)
-  | ({ type: 'put' } & PutResponse)
-  | ({ type: 'delete' } & DeleteResponse)
-  | ({ type: 'txn' } & TxnResponse);
-
-/** The result type of running an op of type T. */
-export type ResponseOf<T extends Op> = Extract<OpResponse, { type: T['type'] }>;
-
-/** Options of `compact`. */
-export interface CompactOptions extends CallOptions {
-  /** Wait until the compaction is physically applied to the backend. */
-  physical?: boolean;
-}
+// The result types live in kv-types.ts (txn.ts needs them without importing this module); they
+// are re-exported here so that every other module takes everything KV from one place.
+export type * from './kv-types.js';
 
 /**
  * Everything that reads and writes keys: the client itself and its namespaced views.
@@ -106,9 +39,15 @@ export interface KV {
   compact(revision: Int64, options?: CompactOptions): Promise<CompactResponse>;
 }
 
-/** Shared shorthands of every KV: each builds an op and runs it through `do`. @internal */
+/**
+ * The shorthands every KV shares (`get`, `put`, `delete`, `txn`), each built as an op and run
+ * through `do`. `Client` and `NamespacedKV` extend it; so can a KV of your own (a wrapper, a
+ * fake for tests): implement `do` and `compact`, and the rest follows.
+ */
 export abstract class KVBase implements KV {
+  /** Runs an operation built with `op.get/put/delete/txn`. */
   abstract do<T extends Op>(operation: T, options?: CallOptions): Promise<ResponseOf<T>>;
+  /** Discards the history before `revision`: older revisions can no longer be read or watched. */
   abstract compact(revision: Int64, options?: CompactOptions): Promise<CompactResponse>;
 
   /** Reads a key, or a range with `prefix`, `end` or `fromKey`. */

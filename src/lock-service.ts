@@ -4,20 +4,6 @@ import { type Bytes, type Int64, toBuffer, toBytes, toInt64 } from './encoding.j
 import { ElectionNoLeaderError } from './errors.js';
 import { type KeyValue, type ResponseHeader, decodeHeader, decodeKv } from './kv.js';
 
-/** A key prefix that namespaced views add to names and strip from keys. @internal */
-class Prefix {
-  constructor(readonly bytes: Buffer) {}
-  add(b: Uint8Array): Buffer {
-    return Buffer.concat([this.bytes, b]);
-  }
-  strip(b: Uint8Array): Buffer {
-    return toBuffer(b).subarray(this.bytes.length);
-  }
-  nest(more: Uint8Array): Prefix {
-    return new Prefix(this.add(more));
-  }
-}
-
 /** A lock held through etcd's Lock service. */
 export interface LockServiceLock {
   header: ResponseHeader;
@@ -29,33 +15,11 @@ export interface LockServiceLock {
  * etcd's server-side Lock service (v3lockpb): the server runs the Mutex recipe on behalf of
  * the client. Interoperates with `Mutex`, Go's concurrency.Mutex and `etcdctl lock`.
  */
-export class LockService {
-  /** @internal */
-  constructor(
-    private readonly connection: Connection,
-    private readonly callOptions: (options: CallOptions) => CallOptions,
-    private readonly prefix = new Prefix(Buffer.alloc(0)),
-  ) {}
-
-  /** The same service with names under `prefix` (for namespaces). @internal */
-  withPrefix(prefix: Uint8Array): LockService {
-    return new LockService(this.connection, this.callOptions, this.prefix.nest(prefix));
-  }
-
+export interface LockService {
   /** Waits until the lock named `name` is held by `lease` (no default timeout: it waits its turn). */
-  async lock(name: Bytes, options: { lease: Int64 } & CallOptions): Promise<LockServiceLock> {
-    const response = await this.connection.services.lock.lock(
-      { name: this.prefix.add(toBytes(name, 'lock name')), lease: toInt64(options.lease, 'lock lease') },
-      this.callOptions(options),
-    );
-    return { header: decodeHeader(response.header), key: this.prefix.strip(response.key) };
-  }
-
+  lock(name: Bytes, options: { lease: Int64 } & CallOptions): Promise<LockServiceLock>;
   /** Releases a lock by the key `lock` returned. */
-  async unlock(key: Bytes, options: CallOptions = {}): Promise<ResponseHeader> {
-    const response = await this.connection.services.lock.unlock({ key: this.prefix.add(toBytes(key, 'lock key')) }, this.callOptions(options));
-    return decodeHeader(response.header);
-  }
+  unlock(key: Bytes, options?: CallOptions): Promise<ResponseHeader>;
 }
 
 /** A candidate's hold on an election, from etcd's Election service. */
@@ -74,69 +38,81 @@ export interface LeaderKey {
  * etcd's server-side Election service (v3electionpb): the server runs the Election recipe on
  * behalf of the client. Interoperates with `Election`, Go's concurrency.Election and `etcdctl elect`.
  */
-export class ElectionService {
-  /** @internal */
+export interface ElectionService {
+  /** Campaigns with `value` on `lease`; resolves once the candidate leads (no default timeout). */
+  campaign(name: Bytes, value: Bytes, options: { lease: Int64 } & CallOptions): Promise<{ header: ResponseHeader; leader: LeaderKey }>;
+  /** Changes the leader's value; fails unless `leader` still leads. */
+  proclaim(leader: LeaderKey, value: Bytes, options?: CallOptions): Promise<ResponseHeader>;
+  /** The current leader's key-value; `ElectionNoLeaderError` when nobody campaigns. */
+  leader(name: Bytes, options?: CallOptions): Promise<{ header: ResponseHeader; kv: KeyValue }>;
+  /** Each leader of the election as it changes, until the signal aborts. */
+  observe(name: Bytes, options?: { signal?: AbortSignal }): AsyncGenerator<{ header: ResponseHeader; kv: KeyValue }, void, undefined>;
+  /** Gives up leadership. */
+  resign(leader: LeaderKey, options?: CallOptions): Promise<ResponseHeader>;
+}
+
+/** The Lock service over the client's connection. Namespaces wrap it (namespace/lock-service.ts). @internal */
+export class LockServiceClient implements LockService {
   constructor(
     private readonly connection: Connection,
     private readonly callOptions: (options: CallOptions) => CallOptions,
-    private readonly prefix = new Prefix(Buffer.alloc(0)),
   ) {}
 
-  /** The same service with names under `prefix` (for namespaces). @internal */
-  withPrefix(prefix: Uint8Array): ElectionService {
-    return new ElectionService(this.connection, this.callOptions, this.prefix.nest(prefix));
+  async lock(name: Bytes, options: { lease: Int64 } & CallOptions): Promise<LockServiceLock> {
+    const response = await this.connection.services.lock.lock(
+      { name: toBytes(name, 'lock name'), lease: toInt64(options.lease, 'lock lease') },
+      this.callOptions(options),
+    );
+    return { header: decodeHeader(response.header), key: toBuffer(response.key) };
   }
 
-  /** Campaigns with `value` on `lease`; resolves once the candidate leads (no default timeout). */
+  async unlock(key: Bytes, options: CallOptions = {}): Promise<ResponseHeader> {
+    const response = await this.connection.services.lock.unlock({ key: toBytes(key, 'lock key') }, this.callOptions(options));
+    return decodeHeader(response.header);
+  }
+}
+
+/** The Election service over the client's connection. Namespaces wrap it (namespace/lock-service.ts). @internal */
+export class ElectionServiceClient implements ElectionService {
+  constructor(
+    private readonly connection: Connection,
+    private readonly callOptions: (options: CallOptions) => CallOptions,
+  ) {}
+
   async campaign(name: Bytes, value: Bytes, options: { lease: Int64 } & CallOptions): Promise<{ header: ResponseHeader; leader: LeaderKey }> {
     const response = await this.connection.services.election.campaign(
-      { name: this.prefix.add(toBytes(name, 'election name')), value: toBytes(value, 'election value'), lease: toInt64(options.lease, 'election lease') },
+      { name: toBytes(name, 'election name'), value: toBytes(value, 'election value'), lease: toInt64(options.lease, 'election lease') },
       this.callOptions(options),
     );
-    return { header: decodeHeader(response.header), leader: this.fromLeaderKey(response.leader) };
+    return { header: decodeHeader(response.header), leader: fromLeaderKey(response.leader) };
   }
 
-  /** Changes the leader's value; fails unless `leader` still leads. */
   async proclaim(leader: LeaderKey, value: Bytes, options: CallOptions = {}): Promise<ResponseHeader> {
-    const response = await this.connection.services.election.proclaim(
-      { leader: this.toLeaderKey(leader), value: toBytes(value, 'election value') },
-      this.callOptions(options),
-    );
+    const response = await this.connection.services.election.proclaim({ leader, value: toBytes(value, 'election value') }, this.callOptions(options));
     return decodeHeader(response.header);
   }
 
-  /** The current leader's key-value. */
   async leader(name: Bytes, options: CallOptions = {}): Promise<{ header: ResponseHeader; kv: KeyValue }> {
-    const response = await this.connection.services.election.leader({ name: this.prefix.add(toBytes(name, 'election name')) }, this.callOptions(options));
+    const response = await this.connection.services.election.leader({ name: toBytes(name, 'election name') }, this.callOptions(options));
     if (!response.kv) throw new ElectionNoLeaderError();
-    const kv = decodeKv(response.kv);
-    kv.key = this.prefix.strip(kv.key);
-    return { header: decodeHeader(response.header), kv };
+    return { header: decodeHeader(response.header), kv: decodeKv(response.kv) };
   }
 
-  /** Each leader of the election as it changes, until the signal aborts. */
   async *observe(name: Bytes, options: { signal?: AbortSignal } = {}): AsyncGenerator<{ header: ResponseHeader; kv: KeyValue }, void, undefined> {
-    const stream = this.connection.services.election.observe({ name: this.prefix.add(toBytes(name, 'election name')) }, { signal: options.signal });
+    const stream = this.connection.services.election.observe({ name: toBytes(name, 'election name') }, { signal: options.signal });
     for await (const response of stream) {
       if (!response.kv) continue;
-      const kv = decodeKv(response.kv);
-      kv.key = this.prefix.strip(kv.key);
-      yield { header: decodeHeader(response.header), kv };
+      yield { header: decodeHeader(response.header), kv: decodeKv(response.kv) };
     }
   }
 
-  /** Gives up leadership. */
   async resign(leader: LeaderKey, options: CallOptions = {}): Promise<ResponseHeader> {
-    const response = await this.connection.services.election.resign({ leader: this.toLeaderKey(leader) }, this.callOptions(options));
+    const response = await this.connection.services.election.resign({ leader }, this.callOptions(options));
     return decodeHeader(response.header);
   }
+}
 
-  private fromLeaderKey(leader: { name: Uint8Array; key: Uint8Array; rev: bigint; lease: bigint } | undefined): LeaderKey {
-    if (!leader) return { name: Buffer.alloc(0), key: Buffer.alloc(0), rev: 0n, lease: 0n };
-    return { name: this.prefix.strip(leader.name), key: this.prefix.strip(leader.key), rev: leader.rev, lease: leader.lease };
-  }
-
-  private toLeaderKey(leader: LeaderKey) {
-    return { name: this.prefix.add(leader.name), key: this.prefix.add(leader.key), rev: leader.rev, lease: leader.lease };
-  }
+function fromLeaderKey(leader: { name: Uint8Array; key: Uint8Array; rev: bigint; lease: bigint } | undefined): LeaderKey {
+  if (!leader) return { name: Buffer.alloc(0), key: Buffer.alloc(0), rev: 0n, lease: 0n };
+  return { name: toBuffer(leader.name), key: toBuffer(leader.key), rev: leader.rev, lease: leader.lease };
 }

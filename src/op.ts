@@ -1,4 +1,4 @@
-import type { Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from './proto.js';
+import type { Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from './wire.js';
 import { RangeRequest_SortOrder, RangeRequest_SortTarget } from './proto.js';
 import { EmptyKeyError, invalidArgument } from './errors.js';
 import { type Bytes, type Int64, prefixEnd, toBytes, toInt64, zeroKey } from './encoding.js';

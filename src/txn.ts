@@ -2,7 +2,7 @@ import type { Condition } from './compare.js';
 import { invalidArgument } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { type Op, type TxnOp, op } from './op.js';
-import type { KV, TxnResponse } from './kv.js';
+import type { TxnResponse } from './kv-types.js';
 
 /**
  * A transaction under construction: `if` conditions, `then` operations when all hold, `else`
@@ -14,8 +14,8 @@ export class Txn {
   private readonly failure: Op[] = [];
   private stage: 'if' | 'then' | 'else' | 'new' = 'new';
 
-  /** @internal */
-  constructor(private readonly kv: KV) {}
+  /** A transaction that `kv.do` commits; `kv.txn()` is the usual way to start one. */
+  constructor(private readonly kv: { do(operation: TxnOp, options?: CallOptions): Promise<TxnResponse> }) {}
 
   /** Conditions that must all hold for the `then` branch to run. */
   if(...conditions: Condition[]): this {

@@ -95,7 +95,8 @@ export interface WatcherEvents {
   end: EtcdError | undefined;
 }
 
-type Listener<T> = (value: T) => void;
+/** A callback of `Watcher.on`. */
+export type Listener<T> = (value: T) => void;
 
 /**
  * What a `Watcher` handle reads from: a watch of the core (`WatchState`), or a wrapper over

@@ -1,4 +1,4 @@
-import { prefixEnd } from '../encoding.js';
+import { prefixEnd, toBuffer } from '../encoding.js';
 
 /**
  * Maps keys and ranges into a key prefix and back, by the rules of Go's namespace package:
@@ -28,8 +28,8 @@ export class KeyPrefix {
   }
 
   /** The key without the prefix (a view, no copy). */
-  strip(key: Buffer): Buffer {
-    return key.subarray(this.bytes.length);
+  strip(key: Uint8Array): Buffer {
+    return toBuffer(key).subarray(this.bytes.length);
   }
 
   /** Whether a key is inside the prefix. */

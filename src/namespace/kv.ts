@@ -10,6 +10,7 @@ import type { WatchOptions, Watcher } from '../watch.js';
 import { KeyPrefix } from './keys.js';
 import { NamespacedLease } from './lease.js';
 import { NamespacedWatch } from './watch.js';
+import { NamespacedElectionService, NamespacedLockService } from './lock-service.js';
 
 /** What a namespace wraps: the client, or another namespace. */
 export interface Namespaceable extends KV {
@@ -26,8 +27,7 @@ export interface Namespaceable extends KV {
  * way out. Nothing outside the prefix can be read or written through it.
  */
 export class NamespacedKV extends KVBase {
-  /** @internal */
-  readonly keys: KeyPrefix;
+  private readonly keys: KeyPrefix;
 
   /** Leases whose `timeToLive` keys are filtered to this namespace and stripped of its prefix. */
   readonly lease: LeaseApi;
@@ -47,8 +47,8 @@ export class NamespacedKV extends KVBase {
     this.keys = new KeyPrefix(bytes);
     this.lease = new NamespacedLease(inner.lease, this.keys);
     this.#watch = new NamespacedWatch(inner, this.keys);
-    this.lockService = inner.lockService.withPrefix(this.keys.bytes);
-    this.electionService = inner.electionService.withPrefix(this.keys.bytes);
+    this.lockService = new NamespacedLockService(inner.lockService, this.keys);
+    this.electionService = new NamespacedElectionService(inner.electionService, this.keys);
   }
 
   /** Watches a key or range inside the namespace; event keys come without the prefix. */

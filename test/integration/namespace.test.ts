@@ -1,4 +1,4 @@
-import { compare, op } from '../../src/index.js';
+import { Session, compare, op } from '../../src/index.js';
 import { EmptyKeyError } from '../../src/errors.js';
 import { useEtcd } from '../harness/index.js';
 
@@ -97,4 +97,34 @@ it('lists only the lease keys inside nested namespaces, stripped, also on a leas
   expect((await lease.timeToLive({ keys: true })).keys.map(String)).toEqual(['k']);
   expect((await outer.lease.timeToLive(lease.id, { keys: true })).keys.map(String).sort()).toEqual(['beside', 'inner/k']);
   await lease.revoke();
+});
+
+it('runs etcd\'s Lock service inside a nested namespace: the lock key is stored under the prefix and returned without it', async () => {
+  const root = ns();
+  const app = suite.client.namespace(root).namespace('app/');
+  await using session = await Session.create(suite.client);
+  const held = await app.lockService.lock('job', { lease: session.lease });
+  expect(held.key.toString()).toBe(`job/${session.lease.toString(16)}`);
+  expect((await suite.client.get(`${root}app/job/`, { prefix: true })).kvs.map((kv) => kv.key.toString())).toEqual([`${root}app/${held.key}`]);
+  await app.lockService.unlock(held.key);
+  expect((await suite.client.get(`${root}app/job/`, { prefix: true })).count).toBe(0n);
+});
+
+it('runs etcd\'s Election service inside a namespace: names and leader keys carry the prefix only inside etcd', async () => {
+  const root = ns();
+  const app = suite.client.namespace(root);
+  await using session = await Session.create(suite.client);
+  const observed = app.electionService.observe('leader');
+  const { leader } = await app.electionService.campaign('leader', 'one', { lease: session.lease });
+  expect(leader.name.toString()).toBe('leader');
+  expect(leader.key.toString()).toBe(`leader/${session.lease.toString(16)}`);
+  const first = await observed.next();
+  expect(first.done ? undefined : first.value.kv.key.toString()).toBe(leader.key.toString());
+  await app.electionService.proclaim(leader, 'two');
+  const seen = await app.electionService.leader('leader');
+  expect([seen.kv.key.toString(), seen.kv.value.toString()]).toEqual([leader.key.toString(), 'two']);
+  expect((await suite.client.get(`${root}${leader.key}`)).kvs[0].value.toString()).toBe('two');
+  await app.electionService.resign(leader);
+  expect((await suite.client.get(`${root}leader/`, { prefix: true })).count).toBe(0n);
+  await observed.return(undefined);
 });

@@ -14,6 +14,20 @@ describe('prefixEnd', () => {
   it('returns "\\x00" (the end of the keyspace) when every byte is 0xff', () => {
     expect(Buffer.from(prefixEnd(b('\xff\xff')))).toEqual(b('\x00'));
   });
+
+  it('takes a key as text, as every other call does (UTF-8 encoded)', () => {
+    expect(prefixEnd('jobs/')).toEqual(b('jobs0'));
+    expect(prefixEnd('')).toEqual(b('\x00'));
+  });
+
+  it('gives every caller its own buffer', () => {
+    prefixEnd(b('\xff'))[0] = 7;
+    expect(prefixEnd(b('\xff'))).toEqual(b('\x00'));
+  });
+
+  it('refuses a value that is neither text nor bytes', () => {
+    expect(() => prefixEnd(42 as unknown as string)).toThrow(InvalidArgumentError);
+  });
 });
 
 describe('op.get', () => {
