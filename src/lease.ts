@@ -4,6 +4,7 @@ import type { CallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import { type Int64, toBuffer, toInt64 } from './encoding.js';
 import { DeadlineExceededError, type EtcdError, invalidArgument, LeaseNotFoundError, toEtcdError } from './errors.js';
+import { followSignal } from './signals.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from './proto.js';
 import { ReconnectingStream } from './stream.js';
@@ -122,7 +123,8 @@ export class KeepAliveState {
   /** Resolves with the reason when it ends. */
   readonly ended: Promise<KeepAliveEndReason>;
   #resolveEnded!: (reason: KeepAliveEndReason) => void;
-  readonly #onAbort: (() => void) | undefined;
+  /** Unlinks the keep-alive from the caller's signal (one listener per signal, however many share it). */
+  readonly #unfollow: (() => void) | undefined;
 
   constructor(
     /** The lease kept alive. */
@@ -130,12 +132,11 @@ export class KeepAliveState {
     /** The scheduler that sends its keep-alives. */
     private readonly scheduler: KeepAliveScheduler,
     /** The caller's signal: aborting it stops the keep-alive. */
-    private readonly signal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
   ) {
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     if (signal) {
-      this.#onAbort = () => this.stop();
-      signal.addEventListener('abort', this.#onAbort);
+      this.#unfollow = followSignal(signal, { abort: () => this.stop() });
     }
   }
 
@@ -156,7 +157,7 @@ export class KeepAliveState {
     if (this.reason) return;
     this.reason = reason;
     this.cause = cause;
-    if (this.#onAbort) this.signal?.removeEventListener('abort', this.#onAbort);
+    this.#unfollow?.();
     this.#resolveEnded(reason);
     this.answers.close();
   }
@@ -210,10 +211,9 @@ export class KeepAliveScheduler {
   /** Starts keeping `id` alive; `firstDeadlineMs` bounds the wait for the first answer. */
   add(id: bigint, firstDeadlineMs: number, signal: AbortSignal | undefined): KeepAlive {
     const state = new KeepAliveState(id, this, signal);
-    if (this.connection.closed.aborted) {
-      state.end('closed');
-      return new KeepAlive(state);
-    }
+    if (this.connection.closed.aborted) state.end('closed');
+    // A signal aborted before the call has already stopped the handle: nothing to schedule.
+    if (state.reason) return new KeepAlive(state);
     let lease = this.#leases.get(id);
     if (!lease) {
       const now = performance.now();
@@ -399,8 +399,7 @@ export class LeaseClient implements LeaseApi {
     const leaseId = toInt64(id, 'lease id');
     const controller = new AbortController();
     const call = this.callOptions({ timeout: this.connection.config.timeout, ...options });
-    const onAbort = () => controller.abort();
-    call.signal?.addEventListener('abort', onAbort);
+    const unfollow = call.signal ? followSignal(call.signal, controller) : undefined;
     try {
       async function* once() {
         yield { ID: leaseId };
@@ -413,7 +412,7 @@ export class LeaseClient implements LeaseApi {
       }
       throw new LeaseNotFoundError();
     } finally {
-      call.signal?.removeEventListener('abort', onAbort);
+      unfollow?.();
       controller.abort();
     }
   }

@@ -102,7 +102,13 @@ export class ReconnectingStream<Req, Res> {
   async #run(signal: AbortSignal): Promise<void> {
     const { baseDelay, maxDelay } = this.connection.config.retry;
     let backoff = baseDelay;
-    while (!signal.aborted) {
+    for (;;) {
+      // Open on a later microtask, never in the caller's own tick: a handle stopped in the same
+      // tick as it started (keepAlive() then stop()) then opens nothing. grpc-js leaves the HTTP/2
+      // connection referenced, even after the channel closes, by a stream call cancelled in the
+      // tick that created it, and the process cannot exit.
+      await Promise.resolve();
+      if (signal.aborted) return;
       const attempt = new AbortController();
       const requests = new AsyncQueue<Req>();
       const onAbort = () => attempt.abort();

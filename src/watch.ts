@@ -12,6 +12,7 @@ import {
   parseCancelReason,
   Status,
 } from './errors.js';
+import { followSignal } from './signals.js';
 import { type KeyValue, type ResponseHeader, decodeHeader, decodeKv } from './kv.js';
 import { type RangeOptions, encodeRange } from './op.js';
 import {
@@ -215,7 +216,8 @@ export class WatchState implements WatchSource {
   #resolveCreated!: () => void;
   #rejectCreated!: (error: EtcdError) => void;
   #resolveEnded!: (error: EtcdError | undefined) => void;
-  readonly #onAbort: (() => void) | undefined;
+  /** Unlinks the watch from the caller's signal (one listener per signal, however many watches share it). */
+  readonly #unfollow: (() => void) | undefined;
 
   constructor(key: Bytes, options: WatchOptions) {
     const range = encodeRange('watch', key, options);
@@ -246,8 +248,7 @@ export class WatchState implements WatchSource {
     this.created.catch(() => {});
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     if (options.signal) {
-      this.#onAbort = () => this.cancel();
-      options.signal.addEventListener('abort', this.#onAbort);
+      this.#unfollow = followSignal(options.signal, { abort: () => this.cancel() });
     }
   }
 
@@ -313,7 +314,7 @@ export class WatchState implements WatchSource {
     this.phase = 'ended';
     this.error = error;
     this.fragments = [];
-    if (this.#onAbort) this.options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#unfollow?.();
     this.#rejectCreated(error ?? new EtcdError(Status.CANCELLED, 'the watch was cancelled before etcd created it', { reason: 'WatchCanceled' }));
     if (error) this.#emit('error', error);
     this.#emit('end', error);

@@ -1,4 +1,5 @@
 import { AbortedError, SessionExpiredError } from '../errors.js';
+import { followSignal } from '../signals.js';
 import type { ResponseHeader } from '../kv.js';
 import type { Session } from './session.js';
 
@@ -16,14 +17,13 @@ export async function waitDeletes(session: Session, prefix: Buffer, maxCreateRev
     if (kvs.length === 0) return header;
     const ahead = kvs[0].key;
     const watcher = client.watch(ahead, { startRevision: header.revision, filters: ['noPut'], signal });
-    const stop = () => void watcher.cancel();
-    session.signal.addEventListener('abort', stop);
+    const unfollow = followSignal(session.signal, { abort: () => void watcher.cancel() });
     try {
       for await (const batch of watcher) {
         if (batch.events.some((e) => e.type === 'delete')) break;
       }
     } finally {
-      session.signal.removeEventListener('abort', stop);
+      unfollow();
       await watcher.cancel();
     }
     throwIfEnded(session, signal);

@@ -171,7 +171,33 @@ describe('timeouts and cancellation', () => {
     }
   });
 
-  it('prints no MaxListenersExceededWarning in a program whose 50 concurrent calls share a signal', async () => {
+  it('shares one listener on a signal among 20 watchers and 20 keep-alives, and ends them all with it', async () => {
+    await using client = new Client({ endpoints: [etcd.endpoint] });
+    const listeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length;
+    const request = new AbortController();
+    const watchers = Array.from({ length: 20 }, (_, i) => client.watch(`shared-signal/w${i}`, { signal: request.signal }));
+    await Promise.all(watchers.map((w) => w.created));
+    const lease = await client.lease.grant(30);
+    const keepAlives = Array.from({ length: 20 }, () => client.lease.keepAlive(lease.id, { signal: request.signal }));
+    expect(listeners(request.signal)).toBe(1);
+    request.abort();
+    expect(await Promise.all(watchers.map((w) => w.ended))).toEqual(watchers.map(() => undefined));
+    expect(await Promise.all(keepAlives.map((k) => k.ended))).toEqual(keepAlives.map(() => 'stopped'));
+    expect(listeners(request.signal)).toBe(0);
+    await lease.revoke();
+  });
+
+  it('does not keep a lease alive for a signal aborted before the call', async () => {
+    await using client = new Client({ endpoints: [etcd.endpoint] });
+    const lease = await client.lease.grant(30);
+    const keepAlive = client.lease.keepAlive(lease.id, { signal: AbortSignal.abort() });
+    expect(keepAlive.reason).toBe('stopped');
+    await sleep(200);
+    expect(keepAlive.lastResponse).toBeUndefined();
+    await lease.revoke();
+  });
+
+  it('prints no MaxListenersExceededWarning in a program whose calls, watchers and keep-alives share a signal', async () => {
     // jest gives tests a copy of `process` that Node's own warnings never reach: run a program.
     const program = join(__dirname, 'programs', 'shared-signal.ts');
     const { stderr } = await run(join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), [program, etcd.endpoint], { timeout: 30_000 });
