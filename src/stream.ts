@@ -1,7 +1,7 @@
 import { delay } from 'abort-controller-x';
 import { AsyncQueue } from './async-queue.js';
 import type { Connection } from './connection.js';
-import { EtcdError, type StreamFailureKind, Status, classifyStreamError, toEtcdError } from './errors.js';
+import { AbortedError, EtcdError, type StreamFailureKind, Status, classifyStreamError, toEtcdError } from './errors.js';
 
 /** Why one attempt of a reconnecting stream ended, classified once. @internal */
 export interface StreamFailure {
@@ -102,13 +102,7 @@ export class ReconnectingStream<Req, Res> {
   async #run(signal: AbortSignal): Promise<void> {
     const { baseDelay, maxDelay } = this.connection.config.retry;
     let backoff = baseDelay;
-    for (;;) {
-      // Open on a later microtask, never in the caller's own tick: a handle stopped in the same
-      // tick as it started (keepAlive() then stop()) then opens nothing. grpc-js leaves the HTTP/2
-      // connection referenced, even after the channel closes, by a stream call cancelled in the
-      // tick that created it, and the process cannot exit.
-      await Promise.resolve();
-      if (signal.aborted) return;
+    while (!signal.aborted) {
       const attempt = new AbortController();
       const requests = new AsyncQueue<Req>();
       const onAbort = () => attempt.abort();
@@ -119,6 +113,12 @@ export class ReconnectingStream<Req, Res> {
       try {
         this.#opened++;
         this.owner.onOpen();
+        // The call starts on a later microtask, never in the caller's own tick: a handle stopped
+        // in the tick it started (keepAlive() then stop()) then starts no call. grpc-js leaves its
+        // HTTP/2 connection referenced, even after the channel closes, by a stream call cancelled
+        // in the tick that created it, and the process could not exit.
+        await Promise.resolve();
+        if (attempt.signal.aborted) throw new AbortedError('the stream was stopped before it opened');
         for await (const response of this.owner.open(requests, attempt.signal)) {
           backoff = baseDelay;
           this.owner.onResponse(response);
