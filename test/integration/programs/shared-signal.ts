@@ -1,5 +1,6 @@
 // Run as a program of its own (by client.test.ts), so that Node's process warnings are the
 // real ones: 50 concurrent calls share one request-scoped signal, as a web handler's would.
+import '../../harness/transport.js';
 import { Client } from '../../../src/index.js';
 
 async function main(endpoint: string): Promise<void> {
