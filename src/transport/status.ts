@@ -64,11 +64,15 @@ export function statusFromTrailers(headers: Record<string, string | string[] | u
   return { code: Status.UNKNOWN, details: 'No status information received', metadata };
 }
 
-/** grpc-message is percent-encoded UTF-8; a malformed escape leaves it as sent (as grpc-js does). */
+/**
+ * grpc-message is percent-encoded UTF-8 (the spec allows any byte to be encoded; grpc-go
+ * encodes only '%' and bytes outside printable ASCII, where this and grpc-js's decodeURI
+ * agree). A malformed escape leaves the message as sent, as grpc-js does.
+ */
 function percentDecode(message: string): string {
   if (!message.includes('%')) return message;
   try {
-    return decodeURI(message);
+    return decodeURIComponent(message);
   } catch {
     return message;
   }
