@@ -40,8 +40,8 @@ export interface TlsConfig {
 export interface ClientConfig {
   /**
    * etcd client URLs, each with its port: `host:port`, `http://host:port` or `https://host:port`.
-   * A single string is one endpoint; several endpoints are a list, balanced round robin (they
-   * must then be IP addresses). Every endpoint is checked by the constructor (`ConfigError`).
+   * A single string is one endpoint; several endpoints are a list, balanced round robin (on the
+   * grpc-js transport they must then be IP addresses). Every endpoint is checked by the constructor (`ConfigError`).
    */
   endpoints: string | string[];
   /** Bound of one connection attempt (TCP, TLS and HTTP/2 handshake). Default 5,000. */
@@ -67,7 +67,7 @@ export interface ClientConfig {
   /**
    * What carries the calls: `'http2'`, nice-etcd's own gRPC channel on node:http2, or
    * `'grpc-js'`, grpc-js's channel. Both sit under the same nice-grpc client and middleware
-   * (see README: Transport). Default `'grpc-js'`.
+   * (see README: Transport). Default `'http2'`.
    */
   transport?: 'http2' | 'grpc-js';
 }

@@ -4,7 +4,7 @@ export type TransportKind = 'http2' | 'grpc-js';
 /** The transports `ClientConfig.transport` accepts. @internal */
 export const transportKinds: readonly TransportKind[] = ['http2', 'grpc-js'];
 
-let fallback: TransportKind = 'grpc-js';
+let fallback: TransportKind = 'http2';
 
 /** The transport of a client whose config names none. @internal */
 export function defaultTransport(): TransportKind {

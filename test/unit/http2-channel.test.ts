@@ -201,6 +201,16 @@ describe('Http2Channel under grpc-js Client', () => {
     expect((error as ServiceError).code).toBe(Status.UNAVAILABLE);
   });
 
+  it('pings while a call is active, never more often than etcd permits (5 s)', async () => {
+    const started = performance.now();
+    const pings: number[] = [];
+    const server = await startServer((stream, _headers, body) => setTimeout(() => echo(stream, {}, body), 5_600));
+    server.server.on('session', (session) => session.on('ping', () => pings.push(performance.now() - started)));
+    await unary(channelTo([server.port], { keepAliveTime: 1 }), Buffer.from('a'));
+    expect(pings).toHaveLength(1);
+    expect(pings[0]).toBeGreaterThanOrEqual(4_900);
+  });
+
   it('bounds a connection attempt to a silent peer by dialTimeout', async () => {
     const silent = createTcpServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
