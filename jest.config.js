@@ -5,6 +5,8 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Sources import with .js suffixes (for Node ESM); jest resolves them to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // NICE_ETCD_TRANSPORT=http2|grpc-js picks the transport of every client the tests make.
+  setupFiles: ['<rootDir>/test/harness/transport.ts'],
 };
 
 /** @type {import('jest').Config} */

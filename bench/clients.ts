@@ -22,11 +22,11 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-/** nice-etcd. */
-export function niceEtcd(endpoint: string): BenchClient {
-  const client = new Client({ endpoints: [endpoint], timeout: 60_000 });
+/** nice-etcd, on its default transport or the one named. */
+export function niceEtcd(endpoint: string, transport?: 'http2' | 'grpc-js'): BenchClient {
+  const client = new Client({ endpoints: [endpoint], timeout: 60_000, transport });
   return {
-    name: 'nice-etcd',
+    name: transport ? `nice-etcd-${transport}` : 'nice-etcd',
     version: '0.1.0',
     put: async (key, value) => (await client.put(key, value)).header.revision,
     get: async (key, serializable) => (await client.get(key, { serializable })).kvs[0]?.value.length ?? -1,
@@ -81,4 +81,9 @@ export function etcd3(endpoint: string): BenchClient {
 }
 
 /** The clients by name. */
-export const clients: Record<string, (endpoint: string) => BenchClient> = { 'nice-etcd': niceEtcd, etcd3 };
+export const clients: Record<string, (endpoint: string) => BenchClient> = {
+  'nice-etcd': (endpoint) => niceEtcd(endpoint),
+  'nice-etcd-http2': (endpoint) => niceEtcd(endpoint, 'http2'),
+  'nice-etcd-grpcjs': (endpoint) => niceEtcd(endpoint, 'grpc-js'),
+  etcd3,
+};

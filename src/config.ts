@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEndpoint } from './endpoints.js';
 import { ConfigError } from './errors.js';
+import { type TransportKind, defaultTransport, transportKinds } from './transport/default-transport.js';
 
 /** Retry policy for calls that are safe to repeat (see README: Retries). */
 export interface RetryConfig {
@@ -39,8 +40,8 @@ export interface TlsConfig {
 export interface ClientConfig {
   /**
    * etcd client URLs, each with its port: `host:port`, `http://host:port` or `https://host:port`.
-   * A single string is one endpoint; several endpoints are a list, balanced round robin (they
-   * must then be IP addresses). Every endpoint is checked by the constructor (`ConfigError`).
+   * A single string is one endpoint; several endpoints are a list, balanced round robin (on the
+   * grpc-js transport they must then be IP addresses). Every endpoint is checked by the constructor (`ConfigError`).
    */
   endpoints: string | string[];
   /** Bound of one connection attempt (TCP, TLS and HTTP/2 handshake). Default 5,000. */
@@ -63,6 +64,12 @@ export interface ClientConfig {
   tls?: TlsConfig;
   /** Called once for every finished unary call: the hook for metrics and logs. Must not throw. */
   onCall?: (event: CallEvent) => void;
+  /**
+   * What carries the calls: `'http2'`, nice-etcd's own gRPC channel on node:http2, or
+   * `'grpc-js'`, grpc-js's channel. Both sit under the same nice-grpc client and middleware
+   * (see README: Transport). Default `'http2'`.
+   */
+  transport?: 'http2' | 'grpc-js';
 }
 
 /** The configuration with every default filled in. @internal */
@@ -78,6 +85,7 @@ export interface ResolvedConfig {
   onCall: ((event: CallEvent) => void) | undefined;
   auth: AuthConfig | undefined;
   tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined;
+  transport: TransportKind;
 }
 
 /** Defaults of every optional setting, in one place. @internal */
@@ -135,7 +143,16 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     onCall: config.onCall,
     auth: resolveAuth(config.auth),
     tls: config.tls === undefined ? undefined : resolveTls(config.tls),
+    transport: resolveTransport(config.transport),
   };
+}
+
+function resolveTransport(transport: TransportKind | undefined): TransportKind {
+  if (transport === undefined) return defaultTransport();
+  if (!transportKinds.includes(transport)) {
+    throw new ConfigError(`transport must be one of ${transportKinds.map((k) => JSON.stringify(k)).join(', ')}, got ${JSON.stringify(transport)}`);
+  }
+  return transport;
 }
 
 function resolveAuth(auth: AuthConfig | undefined): AuthConfig | undefined {

@@ -8,6 +8,7 @@ import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
 import { type Definitions, type MethodPolicy, definitions, methodPolicies } from './policy.js';
+import { Http2Channel } from './transport/http2-channel.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
 /** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
@@ -27,7 +28,7 @@ export class Connection {
   private readonly closer = new AbortController();
   private readonly factory: EtcdClientFactory;
   private readonly defaultOptions: { [K in keyof Definitions]: DefaultCallOptions<NormalizedServiceDefinition<Definitions[K]>, CallOptionsOf<EtcdClientFactory>> };
-  private channel: Channel | undefined;
+  private channel: Channel | Http2Channel | undefined;
   private current: { endpoints: Endpoint[]; services: Services } | undefined;
 
   constructor(readonly config: ResolvedConfig) {
@@ -68,7 +69,13 @@ export class Connection {
     if (endpoints.some((e) => e.secure) && !endpoints.every((e) => e.secure)) {
       throw new ConfigError('mixing http and https endpoints is not supported');
     }
-    const channel = this.createChannel(grpcTarget(endpoints), secure, endpoints.length > 1);
+    // Our channel changes its endpoint list in place; grpc-js's is replaced.
+    if (this.channel instanceof Http2Channel && this.channel.secure === secure) {
+      this.channel.setEndpoints(endpoints);
+      this.current = { endpoints, services: this.services };
+      return;
+    }
+    const channel = this.createChannel(endpoints, secure);
     const previous = this.channel;
     this.channel = channel;
     this.current = { endpoints, services: this.buildServices(channel) };
@@ -81,14 +88,17 @@ export class Connection {
    */
   dial(url: string): { services: Services; close(): void } {
     const endpoint = parseEndpoint(url);
-    const channel = this.createChannel(grpcTarget([endpoint]), endpoint.secure || this.config.tls !== undefined, false);
+    const channel = this.createChannel([endpoint], endpoint.secure || this.config.tls !== undefined);
     return { services: this.buildServices(channel), close: () => channel.close() };
   }
 
-  private buildServices(channel: Channel): Services {
+  private buildServices(channel: Channel | Http2Channel): Services {
     const services = {} as Record<keyof Definitions, unknown>;
+    // nice-grpc's signature names grpc-js's Channel class, but it only uses the Channel
+    // interface (it hands the object to grpc-js's Client as channelOverride).
+    const asGrpcChannel = channel as Channel;
     for (const name of Object.keys(definitions) as Array<keyof Definitions>) {
-      services[name] = this.factory.create(definitions[name], channel, this.defaultOptions[name] as never);
+      services[name] = this.factory.create(definitions[name], asGrpcChannel, this.defaultOptions[name] as never);
     }
     return services as Services;
   }
@@ -100,8 +110,23 @@ export class Connection {
     this.channel?.close();
   }
 
-  private createChannel(target: string, secure: boolean, balance: boolean): Channel {
+  private createChannel(endpoints: Endpoint[], secure: boolean): Channel | Http2Channel {
     const { config } = this;
+    if (config.transport === 'http2') {
+      return new Http2Channel(endpoints, {
+        secure,
+        tls: config.tls,
+        dialTimeout: config.dialTimeout,
+        keepAliveTime: config.keepAliveTime,
+        keepAliveTimeout: config.keepAliveTimeout,
+        // grpc-js's backoff under the same settings (see the grpc-js options below).
+        backoff: { initial: 1_000, max: Math.max(config.dialTimeout, 5_000) },
+        maxSendMessageLength: config.maxCallSendMsgSize,
+        maxReceiveMessageLength: config.maxCallRecvMsgSize,
+      });
+    }
+    const target = grpcTarget(endpoints);
+    const balance = endpoints.length > 1;
     const options: ChannelOptions = {
       'grpc.max_send_message_length': config.maxCallSendMsgSize,
       'grpc.max_receive_message_length': config.maxCallRecvMsgSize,

@@ -3,10 +3,11 @@ import { toEtcdError } from './errors.js';
 import { methodPolicy } from './policy.js';
 
 /**
- * grpc-js fails a call with this message when it found no connection to send it on, so
- * the server cannot have seen it (Go's "there is no connection available").
+ * Both transports fail a call with this message when they found no connection to send it
+ * on, so the server cannot have seen it (Go's "there is no connection available"); grpc-js's
+ * round_robin balancer (several endpoints) prefixes its name.
  */
-const unsentPattern = /^No connection established/;
+const unsentPattern = /^(?:round_robin: )?No connection established/;
 
 /** Whether a failure proves the request never reached a server. @internal */
 export function provablyUnsent(error: unknown): boolean {

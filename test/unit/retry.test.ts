@@ -5,6 +5,7 @@ import { grpcTimeout } from '../../src/middleware/timeout.js';
 describe('provablyUnsent', () => {
   it('recognises grpc-js failing to find a connection', () => {
     expect(provablyUnsent(new ClientError('/p', Status.UNAVAILABLE, 'No connection established. Last error: connect ECONNREFUSED'))).toBe(true);
+    expect(provablyUnsent(new ClientError('/p', Status.UNAVAILABLE, 'round_robin: No connection established. Last error: null'))).toBe(true);
   });
 
   it('does not trust other UNAVAILABLE failures', () => {

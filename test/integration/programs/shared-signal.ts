@@ -1,6 +1,7 @@
 // Run as a program of its own (by client.test.ts), so that Node's process warnings are the
 // real ones: one request-scoped signal is shared by 50 concurrent calls, 20 watchers and 20
 // keep-alives, as a web handler's would be.
+import '../../harness/transport.js';
 import { Client } from '../../../src/index.js';
 
 async function main(endpoint: string): Promise<void> {

@@ -1,0 +1,256 @@
+import { type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream, constants, createServer } from 'node:http2';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { Channel as GrpcJsChannel, Client as GrpcClient, Metadata, credentials, status as Status, type ServiceError } from '@grpc/grpc-js';
+import { createClient } from 'nice-grpc';
+import { ClientError } from 'nice-grpc-common';
+import { parseEndpoint } from '../../src/endpoints.js';
+import { KVDefinition } from '../../src/proto.js';
+import { provablyUnsent } from '../../src/retry.js';
+import { frameMessage } from '../../src/transport/framing.js';
+import { Http2Channel, type Http2ChannelOptions } from '../../src/transport/http2-channel.js';
+import { freePort } from '../harness/ports.js';
+
+jest.setTimeout(15_000);
+
+const options: Http2ChannelOptions = {
+  secure: false,
+  tls: undefined,
+  dialTimeout: 2_000,
+  keepAliveTime: 0,
+  keepAliveTimeout: 1_000,
+  backoff: { initial: 1_000, max: 5_000 },
+  maxSendMessageLength: 1_000,
+  maxReceiveMessageLength: 1_000,
+};
+
+/** A bare HTTP/2 gRPC server: by default it echoes the request message, status OK. */
+interface FakeServer {
+  port: number;
+  server: Http2Server;
+  /** The request headers of every stream, in order. */
+  requests: IncomingHttpHeaders[];
+  /** How many HTTP/2 sessions clients opened. */
+  sessions: number;
+  close(): Promise<void>;
+}
+
+type Handler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, body: Buffer) => void;
+
+const echo: Handler = (stream, _headers, body) => {
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-answer': 'yes' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(body);
+};
+
+const servers: FakeServer[] = [];
+
+async function startServer(handler: Handler = echo, port = 0): Promise<FakeServer> {
+  const server = createServer();
+  const fake: FakeServer = {
+    port: 0,
+    server,
+    requests: [],
+    sessions: 0,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const open = new Set<import('node:http2').ServerHttp2Session>();
+  server.on('session', (session) => {
+    fake.sessions++;
+    open.add(session);
+    session.on('close', () => open.delete(session));
+  });
+  server.on('stream', (stream, headers) => {
+    fake.requests.push(headers);
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => handler(stream, headers, Buffer.concat(chunks)));
+    stream.on('error', () => {});
+  });
+  fake.close = () =>
+    new Promise<void>((resolve) => {
+      for (const session of open) session.destroy();
+      server.close(() => resolve());
+    });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  fake.port = (server.address() as AddressInfo).port;
+  servers.push(fake);
+  return fake;
+}
+
+const channels: Array<{ close(): void }> = [];
+
+function channelTo(ports: number[], extra: Partial<Http2ChannelOptions> = {}): Http2Channel {
+  const channel = new Http2Channel(ports.map((p) => parseEndpoint(`127.0.0.1:${p}`)), { ...options, ...extra });
+  channels.push(channel);
+  return channel;
+}
+
+/** A unary call through grpc-js's Client, the way nice-grpc drives a channel. */
+function unary(channel: Http2Channel, message: Buffer, metadata = new Metadata(), deadline?: number): Promise<{ message: Buffer; metadata: Metadata }> {
+  const client = new GrpcClient('unused', credentials.createInsecure(), { channelOverride: channel as never });
+  return new Promise((resolve, reject) => {
+    let headers = new Metadata();
+    const call = client.makeUnaryRequest(
+      '/test.Echo/Call',
+      (m: Buffer) => m,
+      (m: Buffer) => m,
+      message,
+      metadata,
+      deadline === undefined ? {} : { deadline: Date.now() + deadline },
+      (error: ServiceError | null, response?: Buffer) => (error ? reject(error) : resolve({ message: response as Buffer, metadata: headers })),
+    );
+    call.on('metadata', (m: Metadata) => (headers = m));
+  });
+}
+
+afterEach(async () => {
+  for (const channel of channels.splice(0)) channel.close();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('Http2Channel under grpc-js Client', () => {
+  it('makes a unary call: message out and back, metadata both ways', async () => {
+    const server = await startServer();
+    const channel = channelTo([server.port]);
+    const metadata = new Metadata();
+    metadata.set('token', 'secret');
+    metadata.set('hasleader', 'true');
+    metadata.set('trace-bin', Buffer.from([0, 1, 2, 255]));
+    const answer = await unary(channel, Buffer.from('hello'), metadata);
+    expect(answer.message.toString()).toBe('hello');
+    expect(answer.metadata.get('x-answer')).toEqual(['yes']);
+    const [headers] = server.requests;
+    expect(headers).toMatchObject({ ':method': 'POST', ':path': '/test.Echo/Call', 'content-type': 'application/grpc', te: 'trailers', token: 'secret', hasleader: 'true' });
+    expect(headers['trace-bin']).toBe(Buffer.from([0, 1, 2, 255]).toString('base64'));
+  });
+
+  it('sends grpc-timeout from the deadline, and only the one the metadata carries when it has one', async () => {
+    const server = await startServer();
+    const channel = channelTo([server.port]);
+    await unary(channel, Buffer.from('a'), new Metadata(), 5_000);
+    expect(server.requests[0]['grpc-timeout']).toMatch(/^\d+m$/);
+    const metadata = new Metadata();
+    metadata.set('grpc-timeout', '7000m');
+    await unary(channel, Buffer.from('b'), metadata, 5_000);
+    expect(server.requests[1]['grpc-timeout']).toBe('7000m');
+  });
+
+  it('fails with DEADLINE_EXCEEDED when the deadline passes, and resets the stream', async () => {
+    let reset: number | undefined;
+    const server = await startServer((stream) => stream.on('close', () => (reset = stream.rstCode)));
+    const channel = channelTo([server.port]);
+    await expect(unary(channel, Buffer.from('a'), new Metadata(), 200)).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reset).toBe(constants.NGHTTP2_CANCEL);
+  });
+
+  it('maps grpc-status and a percent-encoded grpc-message from a trailers-only answer', async () => {
+    const server = await startServer((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '9', 'grpc-message': 'etcdserver: 100%25 compacted%3A %E2%9C%93' }, { endStream: true });
+    });
+    const error = await unary(channelTo([server.port]), Buffer.from('a')).catch((e: ServiceError) => e);
+    expect(error).toMatchObject({ code: Status.FAILED_PRECONDITION, details: 'etcdserver: 100% compacted: ✓' });
+  });
+
+  it('maps an HTTP error without grpc-status per the gRPC spec', async () => {
+    const server = await startServer((stream) => {
+      stream.respond({ ':status': 503, 'content-type': 'text/html' });
+      stream.end('<html>busy</html>');
+    });
+    const error = await unary(channelTo([server.port]), Buffer.from('a')).catch((e: ServiceError) => e);
+    expect(error).toMatchObject({ code: Status.UNAVAILABLE, details: 'Received HTTP status code 503' });
+  });
+
+  it('refuses to send or accept a message over the size limits with RESOURCE_EXHAUSTED', async () => {
+    const server = await startServer((stream) => echo(stream, {}, frameMessage(Buffer.alloc(2_000))));
+    const channel = channelTo([server.port]);
+    await expect(unary(channel, Buffer.alloc(1_001))).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED, details: 'Attempted to send message with a size larger than 1000' });
+    expect(server.requests).toHaveLength(0);
+    await expect(unary(channel, Buffer.from('small'))).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED, details: 'Received message larger than max (2000 vs 1000)' });
+  });
+
+  it('balances calls round robin over the endpoints, skipping one that refuses connections', async () => {
+    const a = await startServer();
+    const b = await startServer();
+    const dead = await freePort();
+    const channel = channelTo([a.port, dead, b.port]);
+    for (let i = 0; i < 6; i++) await unary(channel, Buffer.from(`${i}`));
+    expect([a.requests.length, b.requests.length]).toEqual([3, 3]);
+  });
+
+  it('lets calls in flight finish after a GOAWAY, and opens a new session for new calls', async () => {
+    let release: () => void = () => {};
+    const server = await startServer((stream, _headers, body) => {
+      if (body.subarray(5).toString() === 'slow') {
+        stream.session?.goaway(constants.NGHTTP2_NO_ERROR, stream.id);
+        release = () => echo(stream, {}, body);
+      } else echo(stream, {}, body);
+    });
+    const channel = channelTo([server.port]);
+    const slow = unary(channel, Buffer.from('slow'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await unary(channel, Buffer.from('next'))).message.toString()).toBe('next');
+    expect(server.sessions).toBe(2);
+    release();
+    expect((await slow).message.toString()).toBe('slow');
+  });
+
+  it('fails a call when the connection drops under it with UNAVAILABLE, not a cancellation', async () => {
+    const server = await startServer((stream) => stream.session?.destroy());
+    const error = await unary(channelTo([server.port]), Buffer.from('a')).catch((e: ServiceError) => e);
+    expect((error as ServiceError).code).toBe(Status.UNAVAILABLE);
+  });
+
+  it('pings while a call is active, never more often than etcd permits (5 s)', async () => {
+    const started = performance.now();
+    const pings: number[] = [];
+    const server = await startServer((stream, _headers, body) => setTimeout(() => echo(stream, {}, body), 5_600));
+    server.server.on('session', (session) => session.on('ping', () => pings.push(performance.now() - started)));
+    await unary(channelTo([server.port], { keepAliveTime: 1 }), Buffer.from('a'));
+    expect(pings).toHaveLength(1);
+    expect(pings[0]).toBeGreaterThanOrEqual(4_900);
+  });
+
+  it('bounds a connection attempt to a silent peer by dialTimeout', async () => {
+    const silent = createTcpServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const channel = channelTo([(silent.address() as AddressInfo).port], { dialTimeout: 300 });
+      const started = Date.now();
+      const error = await unary(channel, Buffer.from('a')).catch((e: ServiceError) => e);
+      expect(error).toMatchObject({ code: Status.UNAVAILABLE, details: 'No connection established. Last error: Connection attempt timed out after 300ms' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      channel.close();
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+describe('a call that never got a connection, on either transport', () => {
+  // src/retry.ts's provablyUnsent keys on these words to retry unsent writes safely.
+  const transports = {
+    http2: (ports: number[]) => channelTo(ports),
+    'grpc-js': (ports: number[]) => {
+      const channel = new GrpcJsChannel(
+        `ipv4:${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
+        credentials.createInsecure(),
+        ports.length > 1 ? { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) } : {},
+      );
+      channels.push(channel);
+      return channel;
+    },
+  };
+  for (const [name, make] of Object.entries(transports)) {
+    for (const count of [1, 2]) {
+      it(`is UNAVAILABLE "No connection established…" and provably unsent on ${name}, ${count} endpoint(s)`, async () => {
+        const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+        const kv = createClient(KVDefinition, make(ports) as GrpcJsChannel);
+        const error = await kv.range({ key: Buffer.from('k') }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ClientError);
+        expect((error as ClientError).code).toBe(Status.UNAVAILABLE);
+        expect(provablyUnsent(error)).toBe(true);
+      });
+    }
+  }
+});
