@@ -1,13 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { Channel, ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
-import type { Client as GrpcClient, DefaultCallOptions, NormalizedServiceDefinition } from 'nice-grpc';
-import { Status } from 'nice-grpc-common';
+import type { Client as GrpcClient, DefaultCallOptions } from 'nice-grpc';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
-import { type Definitions, type MethodPolicy, definitions, methodPolicies } from './policy.js';
+import { type Definitions, definitions } from './policy.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
 /** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
@@ -26,7 +25,6 @@ export class Connection {
   readonly tokens: TokenSource;
   private readonly closer = new AbortController();
   private readonly factory: EtcdClientFactory;
-  private readonly defaultOptions: { [K in keyof Definitions]: DefaultCallOptions<NormalizedServiceDefinition<Definitions[K]>, CallOptionsOf<EtcdClientFactory>> };
   private channel: Channel | undefined;
   private current: { endpoints: Endpoint[]; services: Services } | undefined;
 
@@ -38,10 +36,9 @@ export class Connection {
       const response = await this.services.auth.authenticate({ name, password });
       return response.token;
     });
-    this.factory = createEtcdClientFactory(this.closed, config.onCall, this.tokens);
-    this.defaultOptions = Object.fromEntries(
-      Object.entries(methodPolicies).map(([name, policies]) => [name, methodDefaults(policies, config)]),
-    ) as Connection['defaultOptions'];
+    // Per-method settings (default timeout, retry policy) are read from the policy table once,
+    // by the fused unary middleware, rather than merged into every call's options.
+    this.factory = createEtcdClientFactory(config, this.closed, this.tokens);
     this.setEndpoints(config.endpoints);
   }
 
@@ -88,7 +85,7 @@ export class Connection {
   private buildServices(channel: Channel): Services {
     const services = {} as Record<keyof Definitions, unknown>;
     for (const name of Object.keys(definitions) as Array<keyof Definitions>) {
-      services[name] = this.factory.create(definitions[name], channel, this.defaultOptions[name] as never);
+      services[name] = this.factory.create(definitions[name], channel);
     }
     return services as Services;
   }
@@ -120,20 +117,4 @@ export class Connection {
     const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : ChannelCredentials.createInsecure();
     return new Channel(target, credentials, options);
   }
-}
-
-/** Per-method default call options, read once per client from the policy table. @internal */
-export function methodDefaults(policies: Readonly<Record<string, MethodPolicy>>, config: ResolvedConfig): Record<string, object> {
-  const out: Record<string, object> = {};
-  for (const [key, policy] of Object.entries(policies)) {
-    out[key] = {
-      retry: policy.retry !== 'never' && config.retry.maxAttempts > 1,
-      retryMaxAttempts: config.retry.maxAttempts - 1,
-      retryBaseDelayMs: config.retry.baseDelay,
-      retryMaxDelayMs: config.retry.maxDelay,
-      retryableStatuses: [Status.UNAVAILABLE],
-      ...(policy.timeout === 'default' ? { timeout: config.timeout } : {}),
-    };
-  }
-  return out;
 }
