@@ -6,11 +6,12 @@ import { ConfigError } from './errors.js';
 import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
-import { type Definitions, definitions } from './policy.js';
+import { wireDefinitions } from './codec.js';
+import type { Definitions } from './policy.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
 /** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
-export type Services = { [K in keyof Definitions]: GrpcClient<Definitions[K], CallOptionsOf<EtcdClientFactory>> };
+export type Services = { [K in keyof Definitions]: GrpcClient<(typeof wireDefinitions)[K], CallOptionsOf<EtcdClientFactory>> };
 
 /**
  * Owns the transport of one client: the endpoint list, the grpc-js channel and the service
@@ -84,8 +85,8 @@ export class Connection {
 
   private buildServices(channel: Channel): Services {
     const services = {} as Record<keyof Definitions, unknown>;
-    for (const name of Object.keys(definitions) as Array<keyof Definitions>) {
-      services[name] = this.factory.create(definitions[name], channel);
+    for (const name of Object.keys(wireDefinitions) as Array<keyof Definitions>) {
+      services[name] = this.factory.create(wireDefinitions[name], channel);
     }
     return services as Services;
   }
