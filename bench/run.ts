@@ -128,7 +128,10 @@ function summary(clientNames: string[], workloads: string[]): void {
       const r = median(mine.map(rate));
       const c = median(mine.map(cpuPerOp));
       const p = median(mine.map((l) => Number(l.p99_ms)));
-      const ratio = (x: number, y: (l: Record<string, number | string>) => number) => (ref.length && name !== 'etcd3' ? (x / median(ref.map(y))).toFixed(2) : '');
+      const ratio = (x: number, y: (l: Record<string, number | string>) => number) => {
+        const against = ref.length && name !== 'etcd3' ? median(ref.map(y)) : 0;
+        return against > 0 ? (x / against).toFixed(2) : '';
+      };
       rows.push(`| ${workload} | ${name} | ${mine.length} | ${r.toFixed(1)} | ${ratio(r, rate)} | ${c.toFixed(workload.startsWith('lease') ? 3 : 1)} | ${ratio(c, cpuPerOp)} | ${p.toFixed(2)} | ${ratio(p, (l) => Number(l.p99_ms))} |`);
     }
   }
