@@ -1,7 +1,9 @@
 // The clients the benchmark compares, behind one small interface: each operation is the
 // idiomatic call of that client, so the figures show what a user of it would get.
 import { Etcd3 } from 'etcd3';
-import { Client, compare, op } from '../src/index.js';
+import { resolve } from 'node:path';
+import * as current from '../src/index.js';
+import type { ClientConfig } from '../src/config.js';
 
 /** What a benchmark workload needs from a client. */
 export interface BenchClient {
@@ -22,11 +24,15 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-/** nice-etcd, on its default transport or the one named. */
-export function niceEtcd(endpoint: string, transport?: 'http2' | 'grpc-js'): BenchClient {
-  const client = new Client({ endpoints: [endpoint], timeout: 60_000, transport });
+/** What the bench uses of a nice-etcd build (this tree's, or another checkout's src/). */
+type NiceEtcd = Pick<typeof current, 'Client' | 'compare' | 'op'>;
+
+/** nice-etcd, from this tree or `lib` (another build), with extra config (e.g. a transport). */
+export function niceEtcd(endpoint: string, name = 'nice-etcd', extra: Partial<ClientConfig> = {}, lib: NiceEtcd = current): BenchClient {
+  const { Client, compare, op } = lib;
+  const client = new Client({ endpoints: [endpoint], timeout: 60_000, ...extra });
   return {
-    name: transport ? `nice-etcd-${transport}` : 'nice-etcd',
+    name,
     version: '0.1.0',
     put: async (key, value) => (await client.put(key, value)).header.revision,
     get: async (key, serializable) => (await client.get(key, { serializable })).kvs[0]?.value.length ?? -1,
@@ -80,10 +86,19 @@ export function etcd3(endpoint: string): BenchClient {
   };
 }
 
-/** The clients by name. */
-export const clients: Record<string, (endpoint: string) => BenchClient> = {
-  'nice-etcd': (endpoint) => niceEtcd(endpoint),
-  'nice-etcd-http2': (endpoint) => niceEtcd(endpoint, 'http2'),
-  'nice-etcd-grpcjs': (endpoint) => niceEtcd(endpoint, 'grpc-js'),
-  etcd3,
-};
+/**
+ * The clients by name. To compare another variant, add an entry: a nice-etcd with other config
+ * is `(e) => niceEtcd(e, 'nice-etcd/<variant>', { ...config })`.
+ */
+export const clients: Record<string, (endpoint: string) => BenchClient> = { 'nice-etcd': (e) => niceEtcd(e), etcd3 };
+
+// The transport dimension: the default (http2) above, and grpc-js's own channel.
+clients['nice-etcd/grpc-js'] = (e) => niceEtcd(e, 'nice-etcd/grpc-js', { transport: 'grpc-js' });
+
+// Before/after in one run: BENCH_BASE=<dir with another checkout's src/> adds `nice-etcd@base`
+// e.g. `git archive <commit> src generated tsconfig.json | tar -x -C /tmp/base` with a
+// node_modules symlink beside it.
+if (process.env.BENCH_BASE) {
+  const base = require(resolve(process.env.BENCH_BASE, 'src/index.ts')) as NiceEtcd;
+  clients['nice-etcd@base'] = (e) => niceEtcd(e, 'nice-etcd@base', {}, base);
+}

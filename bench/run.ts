@@ -1,11 +1,16 @@
 // Benchmarks of the workloads in shared/reference/benchmarks.md, printed as one JSON line each.
 //
-//   npm run bench -- [--clients nice-etcd,etcd3] [--workloads put-seq,put-conc,...] [--runs 1] [--etcd 3.4|3.5]
+//   npm run bench -- [--clients nice-etcd,etcd3] [--workloads put-seq,put-conc,...] [--runs 3] [--etcd 3.4|3.5]
 //
 // Each client in each run gets a fresh etcd (data dir on /dev/shm, 8 GiB quota) and one client
 // object; the order of the clients alternates between runs. Figures vary ±20% run to run on
-// shared machines: compare clients only as ratios from the same run. These are measurements,
-// not tests: nothing here asserts a speed.
+// shared machines: compare clients only as ratios from the same run. At the end, a table gives
+// each client's medians over the runs and its ratios to etcd3. These are measurements, not
+// tests: nothing here asserts a speed.
+//
+// Memory workloads (not in the default list): `watchers-10k` opens 10,000 watchers and
+// `leases-10k` keeps 10,000 leases alive on one client, printing RSS and CPU every second and
+// the growth per watcher or lease.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../src/index.js';
 import { type EtcdServer, startEtcd } from '../test/harness/index.js';
@@ -32,10 +37,10 @@ function parseArgs(): { workloads: string[]; runs: number; clientNames: string[]
   };
   const version = get('etcd');
   if (version) process.env.NICE_ETCD_VERSION = version;
-  const all = ['put-seq', 'put-conc', 'get-conc', 'get-serializable-conc', 'range-10k', 'txn-conc', 'watch-throughput', 'lease-keepalive', 'lease-keepalive-ttl5'];
+  const all = ['put-seq', 'put-conc', 'get-conc', 'get-serializable-conc', 'range-10k', 'txn-conc', 'watch-throughput', 'lease-keepalive'];
   const clientNames = get('clients')?.split(',') ?? Object.keys(clients);
   for (const name of clientNames) if (!clients[name]) throw new Error(`unknown client ${name}; known: ${Object.keys(clients).join(', ')}`);
-  return { workloads: get('workloads')?.split(',') ?? all, runs: Number(get('runs') ?? 1), clientNames };
+  return { workloads: get('workloads')?.split(',') ?? all, runs: Number(get('runs') ?? 3), clientNames };
 }
 
 /** Runs `count` operations with `concurrency` in flight, timing each. */
@@ -74,6 +79,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** Every printed line, for the summary at the end. */
+const lines: Array<Record<string, number | string>> = [];
+
 function report(client: BenchClient, run: number, r: Result): void {
   const sorted = r.latencies ? [...r.latencies].sort((a, b) => a - b) : [];
   const line = {
@@ -93,7 +101,88 @@ function report(client: BenchClient, run: number, r: Result): void {
     errors: r.errors,
     ...Object.fromEntries(Object.entries(r.extra ?? {}).map(([k, v]) => [k, round(v)])),
   };
+  lines.push(line);
   console.log(JSON.stringify(line));
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Medians over the runs per client and workload, and each client's ratio to etcd3's medians. */
+function summary(clientNames: string[], workloads: string[]): void {
+  const rate = (l: Record<string, number | string>) => Number(l.events_per_s ?? (l.ms_per_range !== undefined ? 1000 / Number(l.ms_per_range) : l.ops_per_s));
+  const cpuPerOp = (l: Record<string, number | string>) =>
+    String(l.workload).startsWith('lease-keepalive') ? Number(l.client_cpu_s) : (Number(l.client_cpu_s) / Number(l.ops)) * 1e6;
+  const rows: string[] = [];
+  rows.push('| workload | client | runs | rate/s (median) | x etcd3 | client CPU (µs/op; s for leases) | x etcd3 | p99 ms | x etcd3 |');
+  rows.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const workload of workloads) {
+    const of = (name: string) => lines.filter((l) => l.client === name && l.workload === workload);
+    const ref = of('etcd3');
+    for (const name of clientNames) {
+      const mine = of(name);
+      if (mine.length === 0) continue;
+      const r = median(mine.map(rate));
+      const c = median(mine.map(cpuPerOp));
+      const p = median(mine.map((l) => Number(l.p99_ms)));
+      const ratio = (x: number, y: (l: Record<string, number | string>) => number) => {
+        const against = ref.length && name !== 'etcd3' ? median(ref.map(y)) : 0;
+        return against > 0 ? (x / against).toFixed(2) : '';
+      };
+      rows.push(`| ${workload} | ${name} | ${mine.length} | ${r.toFixed(1)} | ${ratio(r, rate)} | ${c.toFixed(workload.startsWith('lease') ? 3 : 1)} | ${ratio(c, cpuPerOp)} | ${p.toFixed(2)} | ${ratio(p, (l) => Number(l.p99_ms))} |`);
+    }
+  }
+  console.log(`\nMedians over the runs (rate: ops/s, events/s for watch, ranges/s for range-10k):\n${rows.join('\n')}`);
+}
+
+/** Samples RSS and CPU every second while `body` runs; prints one JSON line per sample. */
+async function sampled<T>(client: BenchClient, workload: string, body: () => Promise<T>): Promise<T> {
+  let cpu = process.cpuUsage();
+  const timer = setInterval(() => {
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    const { rss, heapUsed } = process.memoryUsage();
+    console.log(JSON.stringify({ client: client.name, workload, sample: 'per_second', rss_mb: round(rss / 2 ** 20), heap_mb: round(heapUsed / 2 ** 20), cpu_s: round((used.user + used.system) / 1e6) }));
+  }, 1000);
+  try {
+    return await body();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Opens `count` watchers (or kept-alive leases) and holds them `holdMs`; reports growth per item. */
+async function memoryWorkload(client: BenchClient, run: number, workload: string, count: number, holdMs: number, open: (i: number) => Promise<() => Promise<void> | void>): Promise<void> {
+  global.gc?.();
+  const before = process.memoryUsage();
+  const closers: Array<() => Promise<void> | void> = [];
+  const result = await measure(workload, count, 64, () =>
+    sampled(client, workload, async () => {
+      const out = await pool(count, 64, async (i) => {
+        closers.push(await open(i));
+      });
+      const cpu = process.cpuUsage();
+      await sleep(holdMs);
+      const held = process.cpuUsage(cpu);
+      global.gc?.();
+      const after = process.memoryUsage();
+      return {
+        errors: out.errors,
+        extra: {
+          rss_growth_mb: (after.rss - before.rss) / 2 ** 20,
+          heap_growth_mb: (after.heapUsed - before.heapUsed) / 2 ** 20,
+          bytes_per_item_rss: (after.rss - before.rss) / count,
+          bytes_per_item_heap: (after.heapUsed - before.heapUsed) / count,
+          cpu_s_per_s_held: (held.user + held.system) / 1e6 / (holdMs / 1000),
+        },
+      };
+    }),
+  );
+  report(client, run, result);
+  await Promise.all(closers.map((close) => close()));
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
@@ -210,6 +299,22 @@ async function benchOnce(run: number, name: string, workloads: string[]): Promis
           await Promise.all(leases.map((l) => admin.lease.revoke(l.id)));
           break;
         }
+        case 'watchers-10k':
+          await memoryWorkload(client, run, workload, 10_000, 10_000, async (i) => {
+            const watch = await client.watchPrefix(`${base}/watchers/${String(i).padStart(8, '0')}/`, () => undefined);
+            return () => watch.cancel();
+          });
+          continue;
+        case 'leases-10k': {
+          const ids: bigint[] = [];
+          await memoryWorkload(client, run, workload, 10_000, 20_000, async () => {
+            const lease = await client.grantKeptAlive(10);
+            ids.push(lease.id);
+            return () => lease.stop();
+          });
+          await pool(ids.length, 64, (i) => admin.lease.revoke(ids[i]).then(() => undefined));
+          continue;
+        }
         default:
           throw new Error(`unknown workload ${workload}`);
       }
@@ -228,6 +333,7 @@ async function main(): Promise<void> {
     const order = run % 2 === 1 ? clientNames : [...clientNames].reverse();
     for (const name of order) await benchOnce(run, name, workloads);
   }
+  summary(clientNames, workloads);
 }
 
 main().catch((error: unknown) => {

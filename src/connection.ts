@@ -1,18 +1,18 @@
 import { setMaxListeners } from 'node:events';
 import { Channel, ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
-import type { Client as GrpcClient, DefaultCallOptions, NormalizedServiceDefinition } from 'nice-grpc';
-import { Status } from 'nice-grpc-common';
+import type { Client as GrpcClient, DefaultCallOptions } from 'nice-grpc';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
-import { type Definitions, type MethodPolicy, definitions, methodPolicies } from './policy.js';
+import { wireDefinitions } from './codec.js';
+import type { Definitions } from './policy.js';
 import { Http2Channel } from './transport/http2-channel.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
 /** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
-export type Services = { [K in keyof Definitions]: GrpcClient<Definitions[K], CallOptionsOf<EtcdClientFactory>> };
+export type Services = { [K in keyof Definitions]: GrpcClient<(typeof wireDefinitions)[K], CallOptionsOf<EtcdClientFactory>> };
 
 /**
  * Owns the transport of one client: the endpoint list, the grpc-js channel and the service
@@ -27,7 +27,6 @@ export class Connection {
   readonly tokens: TokenSource;
   private readonly closer = new AbortController();
   private readonly factory: EtcdClientFactory;
-  private readonly defaultOptions: { [K in keyof Definitions]: DefaultCallOptions<NormalizedServiceDefinition<Definitions[K]>, CallOptionsOf<EtcdClientFactory>> };
   private channel: Channel | Http2Channel | undefined;
   private current: { endpoints: Endpoint[]; services: Services } | undefined;
 
@@ -39,10 +38,9 @@ export class Connection {
       const response = await this.services.auth.authenticate({ name, password });
       return response.token;
     });
-    this.factory = createEtcdClientFactory(this.closed, config.onCall, this.tokens);
-    this.defaultOptions = Object.fromEntries(
-      Object.entries(methodPolicies).map(([name, policies]) => [name, methodDefaults(policies, config)]),
-    ) as Connection['defaultOptions'];
+    // Per-method settings (default timeout, retry policy) are read from the policy table once,
+    // by the fused unary middleware, rather than merged into every call's options.
+    this.factory = createEtcdClientFactory(config, this.closed, this.tokens);
     this.setEndpoints(config.endpoints);
   }
 
@@ -97,8 +95,8 @@ export class Connection {
     // nice-grpc's signature names grpc-js's Channel class, but it only uses the Channel
     // interface (it hands the object to grpc-js's Client as channelOverride).
     const asGrpcChannel = channel as Channel;
-    for (const name of Object.keys(definitions) as Array<keyof Definitions>) {
-      services[name] = this.factory.create(definitions[name], asGrpcChannel, this.defaultOptions[name] as never);
+    for (const name of Object.keys(wireDefinitions) as Array<keyof Definitions>) {
+      services[name] = this.factory.create(wireDefinitions[name], asGrpcChannel);
     }
     return services as Services;
   }
@@ -145,20 +143,4 @@ export class Connection {
     const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : ChannelCredentials.createInsecure();
     return new Channel(target, credentials, options);
   }
-}
-
-/** Per-method default call options, read once per client from the policy table. @internal */
-export function methodDefaults(policies: Readonly<Record<string, MethodPolicy>>, config: ResolvedConfig): Record<string, object> {
-  const out: Record<string, object> = {};
-  for (const [key, policy] of Object.entries(policies)) {
-    out[key] = {
-      retry: policy.retry !== 'never' && config.retry.maxAttempts > 1,
-      retryMaxAttempts: config.retry.maxAttempts - 1,
-      retryBaseDelayMs: config.retry.baseDelay,
-      retryMaxDelayMs: config.retry.maxDelay,
-      retryableStatuses: [Status.UNAVAILABLE],
-      ...(policy.timeout === 'default' ? { timeout: config.timeout } : {}),
-    };
-  }
-  return out;
 }

@@ -1,6 +1,5 @@
-import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall, Status } from 'nice-grpc-common';
-import { toEtcdError } from './errors.js';
-import { methodPolicy } from './policy.js';
+import { ClientError, Status } from 'nice-grpc-common';
+import type { RetryPolicy } from './policy.js';
 
 /**
  * Both transports fail a call with this message when they found no connection to send it
@@ -15,20 +14,23 @@ export function provablyUnsent(error: unknown): boolean {
 }
 
 /**
- * Sits just inside nice-grpc-client-middleware-retry, which retries by status code alone:
- * for `unsentOnly` RPCs it turns an UNAVAILABLE that may have reached the server into an
- * `EtcdError` (not a `ClientError`), which the retry middleware never repeats.
+ * Whether a failed attempt of an RPC with `policy` may be repeated (Go's retry.go): only on
+ * UNAVAILABLE; a `repeatable` call always, an `unsentOnly` call (a write) only when the failure
+ * proves the request never left the client, so a write is never applied twice.
  * @internal
  */
-export const retryGuardMiddleware: ClientMiddleware = async function* retryGuard<Request, Response>(
-  call: ClientMiddlewareCall<Request, Response>,
-  options: CallOptions,
-) {
-  if (methodPolicy(call.method.path)?.retry !== 'unsentOnly') return yield* call.next(call.request, options);
-  try {
-    return yield* call.next(call.request, options);
-  } catch (error) {
-    if (error instanceof ClientError && error.code === Status.UNAVAILABLE && !provablyUnsent(error)) throw toEtcdError(error);
-    throw error;
-  }
-};
+export function shouldRetry(policy: RetryPolicy, error: unknown): boolean {
+  if (!(error instanceof ClientError) || error.code !== Status.UNAVAILABLE) return false;
+  return policy === 'repeatable' || (policy === 'unsentOnly' && provablyUnsent(error));
+}
+
+/**
+ * The pause before retry number `retry` (0 for the first): exponential from `baseDelay`,
+ * capped at `maxDelay`, with "equal jitter" (half fixed, half random), as
+ * nice-grpc-client-middleware-retry computes it, so the spread of many clients is unchanged.
+ * @internal
+ */
+export function backoffDelay(retry: number, config: { baseDelay: number; maxDelay: number }): number {
+  const backoff = Math.min(config.maxDelay, 2 ** retry * config.baseDelay);
+  return Math.round((backoff * (1 + Math.random())) / 2);
+}

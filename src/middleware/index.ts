@@ -1,34 +1,37 @@
+import { composeClientMiddleware } from 'nice-grpc-common';
 import { createClientFactory } from 'nice-grpc';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
-import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
-import type { CallEvent } from '../config.js';
-import { retryGuardMiddleware } from '../retry.js';
+import type { ResolvedConfig } from '../config.js';
 import { type TokenSource, authMiddleware } from './auth.js';
 import { lifecycleMiddleware } from './lifecycle.js';
 import { timeoutMiddleware } from './timeout.js';
+import { unaryMiddleware } from './unary.js';
 
 /**
- * Builds the client factory once per client. A call passes the middleware outermost first:
+ * Builds the client factory once per client. A call passes, outermost first:
  *
- *   lifecycle  closed-client check, close/abort linking, EtcdError translation, onCall hook
- *   timeout    `timeout` → `deadline` + grpc-timeout header; names the limit on expiry
- *   deadline   (nice-grpc) aborts the call when the deadline passes, retries included
- *   retry      (nice-grpc) repeats UNAVAILABLE with exponential backoff and jitter
- *   retryGuard keeps writes that may have reached etcd out of the retry middleware's sight
- *   auth       sends the token; on a rejected token, re-authenticates and repeats the call once
- *   transport  grpc-js
+ *   unary calls   one fused middleware (unary.ts): closed-client check, close/abort linking,
+ *                 time limit + grpc-timeout, retries by the policy table, auth token and its
+ *                 refresh, EtcdError translation, onCall hook
+ *   streams       a chain of their own, inside the same first layer:
+ *                   lifecycle  closed-client check, close/abort linking, EtcdError translation, onCall hook
+ *                   timeout    `timeout` → `deadline` + grpc-timeout header; names the limit on expiry
+ *                   deadline   (nice-grpc) aborts the stream when the deadline passes
+ *                   auth       sends the token (a stream's owner reopens it on a rejected token)
+ *   user middleware  (the place for a future `middleware` option: prometheus, opentelemetry...)
+ *                 goes between this first layer and the transport, attached with `.use()` before
+ *                 it, and sees every attempt of a retried call with its token and grpc-timeout
+ *   transport     nice-grpc's client on a grpc-js `Channel`
  *
- * nice-grpc invokes the middleware attached first last, so `.use()` below reads innermost first.
+ * nice-grpc invokes the middleware attached first last, so `.use()` reads innermost first.
  * @internal
  */
-export function createEtcdClientFactory(closed: AbortSignal, onCall: ((event: CallEvent) => void) | undefined, tokens: TokenSource) {
-  return createClientFactory()
-    .use(authMiddleware(tokens))
-    .use(retryGuardMiddleware)
-    .use(retryMiddleware)
-    .use(deadlineMiddleware)
-    .use(timeoutMiddleware)
-    .use(lifecycleMiddleware(closed, onCall));
+export function createEtcdClientFactory(config: ResolvedConfig, closed: AbortSignal, tokens: TokenSource) {
+  const streams = composeClientMiddleware(
+    composeClientMiddleware(composeClientMiddleware(authMiddleware(tokens), deadlineMiddleware), timeoutMiddleware),
+    lifecycleMiddleware(closed, config.onCall),
+  );
+  return createClientFactory().use(unaryMiddleware({ config, closed, tokens }, streams));
 }
 
 /** The client factory type, with every call option the chain understands. @internal */

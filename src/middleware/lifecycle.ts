@@ -38,7 +38,8 @@ export function lifecycleMiddleware(closed: AbortSignal, onCall: ((event: CallEv
   };
 }
 
-function abortDetails(signal: AbortSignal): string {
+/** Why a call was aborted, in words, from its signal's reason. @internal */
+export function abortDetails(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   if (reason instanceof Error && reason.name !== 'AbortError') return `the call was aborted: ${reason.message}`;
   return 'the call was aborted';

@@ -1,6 +1,5 @@
-import { Status } from 'nice-grpc-common';
 import { resolveConfig } from '../../src/config.js';
-import { methodDefaults } from '../../src/connection.js';
+import { unaryPlans } from '../../src/middleware/unary.js';
 import { type CallKind, type MethodPolicy, definitions, methodPolicies, methodPolicy } from '../../src/policy.js';
 
 /** Every RPC of the generated definitions, with the kind its definition declares. */
@@ -52,24 +51,27 @@ describe('the method policy table', () => {
   });
 });
 
-describe('per-method defaults of a client', () => {
+describe('per-method plans of a client', () => {
   const config = resolveConfig({ endpoints: ['127.0.0.1:2379'], timeout: 1234, retry: { maxAttempts: 3 } });
+  const plans = unaryPlans(config);
 
-  it('give unary calls the client timeout and retry what the table allows', () => {
-    const kv = methodDefaults(methodPolicies.kv, config);
-    expect(kv.range).toMatchObject({ timeout: 1234, retry: true, retryMaxAttempts: 2, retryableStatuses: [Status.UNAVAILABLE] });
-    expect(kv.put).toMatchObject({ timeout: 1234, retry: true });
+  it('give unary calls the client timeout and the retry policy of the table', () => {
+    expect(plans.get('/etcdserverpb.KV/Range')).toEqual({ timeout: 1234, retry: 'repeatable' });
+    expect(plans.get('/etcdserverpb.KV/Put')).toEqual({ timeout: 1234, retry: 'unsentOnly' });
   });
 
-  it('give streams and waits no timeout and no retry middleware', () => {
-    expect(methodDefaults(methodPolicies.watch, config).watch).not.toHaveProperty('timeout');
-    expect(methodDefaults(methodPolicies.watch, config).watch).toMatchObject({ retry: false });
-    expect(methodDefaults(methodPolicies.lock, config).lock).not.toHaveProperty('timeout');
-    expect(methodDefaults(methodPolicies.maintenance, config).snapshot).not.toHaveProperty('timeout');
+  it('give calls that wait for other clients no timeout', () => {
+    expect(plans.get('/v3lockpb.Lock/Lock')).toEqual({ timeout: undefined, retry: 'unsentOnly' });
+    expect(plans.get('/v3electionpb.Election/Campaign')?.timeout).toBeUndefined();
+  });
+
+  it('give streams no timeout and no retries', () => {
+    expect(plans.get('/etcdserverpb.Watch/Watch')).toEqual({ timeout: undefined, retry: 'never' });
+    expect(plans.get('/etcdserverpb.Maintenance/Snapshot')).toEqual({ timeout: undefined, retry: 'never' });
   });
 
   it('turn retries off when maxAttempts is 1', () => {
-    const once = resolveConfig({ endpoints: ['127.0.0.1:2379'], retry: { maxAttempts: 1 } });
-    expect(methodDefaults(methodPolicies.kv, once).range).toMatchObject({ retry: false });
+    const once = unaryPlans(resolveConfig({ endpoints: ['127.0.0.1:2379'], retry: { maxAttempts: 1 } }));
+    expect(once.get('/etcdserverpb.KV/Range')?.retry).toBe('never');
   });
 });
