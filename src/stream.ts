@@ -1,7 +1,7 @@
 import { delay } from 'abort-controller-x';
 import { AsyncQueue } from './async-queue.js';
 import type { Connection } from './connection.js';
-import { AbortedError, EtcdError, type StreamFailureKind, Status, classifyStreamError, toEtcdError } from './errors.js';
+import { AbortedError, type EtcdError, type StreamFailureKind, UnavailableError, classifyStreamError, toEtcdError } from './errors.js';
 
 /** Why one attempt of a reconnecting stream ended, classified once. @internal */
 export interface StreamFailure {
@@ -123,7 +123,7 @@ export class ReconnectingStream<Req, Res> {
           backoff = baseDelay;
           this.owner.onResponse(response);
         }
-        failure = new EtcdError(Status.UNAVAILABLE, 'etcd ended the stream', { reason: 'StreamEnded' });
+        failure = new UnavailableError('etcd ended the stream', { reason: 'StreamEnded' });
       } catch (error) {
         failure = error;
       } finally {
