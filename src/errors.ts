@@ -344,6 +344,8 @@ export const serverErrors: ReadonlyMap<string, { type: ErrorClass; reason: strin
       ['etcdserver: request timed out', ServerTimeoutError, 'Timeout'],
       ['etcdserver: request timed out, possibly due to previous leader failure', ServerTimeoutError, 'TimeoutDueToLeaderFail'],
       ['etcdserver: request timed out, possibly due to connection lost', ServerTimeoutError, 'TimeoutDueToConnectionLost'],
+      // etcd 3.4 sends this one with code UNKNOWN (its MoveLeader error is not translated to a gRPC status).
+      ['etcdserver: request timed out, leader transfer took too long', ServerTimeoutError, 'TimeoutLeaderTransfer'],
       ['etcdserver: request timed out, waiting for the applied index took too long', ServerTimeoutError, 'TimeoutWaitAppliedIndex'],
       ['etcdserver: unhealthy cluster', UnavailableError, 'Unhealthy'],
       // DATA_LOSS
