@@ -1,7 +1,7 @@
 import type { CallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import { type Bytes, toBuffer } from './encoding.js';
-import { invalidArgument } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import { type RangeOptions, encodeRange } from './op.js';
 import { Permission_Type } from './proto.js';
@@ -131,7 +131,7 @@ export class AuthClient {
   async roleGrantPermission(role: string, type: PermissionType, key: Bytes, options: RangeOptions & CallOptions = {}): Promise<ResponseHeader> {
     const permType = toType[type];
     if (permType === undefined) {
-      throw invalidArgument(`permission type must be read, write or readwrite, got ${String(type)}`);
+      throw new InvalidArgumentError(`permission type must be read, write or readwrite, got ${String(type)}`);
     }
     const range = encodeRange('roleGrantPermission', key, options);
     const r = await this.rpc.roleGrantPermission({ name: role, perm: { permType, key: range.key, rangeEnd: range.rangeEnd } }, this.callOptions(options));

@@ -3,7 +3,7 @@ import type { CallOptions } from './call-options.js';
 import { type ClientConfig, resolveConfig } from './config.js';
 import { Connection } from './connection.js';
 import type { Bytes, Int64 } from './encoding.js';
-import { invalidArgument, RequestTooLargeError } from './errors.js';
+import { RequestTooLargeError, InvalidArgumentError } from './errors.js';
 import {
   type CompactOptions,
   type CompactResponse,
@@ -114,7 +114,7 @@ export class Client extends KVBase implements AsyncDisposable {
       case 'txn':
         return decodeTxn(await kv.txn(operation.request, call)) as ResponseOf<T>;
       default:
-        throw invalidArgument(`not an operation: ${JSON.stringify(operation)}`);
+        throw new InvalidArgumentError(`not an operation: ${JSON.stringify(operation)}`);
     }
   }
 
@@ -152,7 +152,7 @@ export class Client extends KVBase implements AsyncDisposable {
     if (options.requireLeader) out.metadata = Metadata({ hasleader: 'true' });
     if (options.timeout !== undefined) {
       if (typeof options.timeout !== 'number' || !(options.timeout > 0)) {
-        throw invalidArgument(`timeout must be a positive number of ms, got ${String(options.timeout)}`);
+        throw new InvalidArgumentError(`timeout must be a positive number of ms, got ${String(options.timeout)}`);
       }
       out.timeout = options.timeout;
     }

@@ -1,7 +1,7 @@
 import type { CallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import { type Int64, toInt64 } from './encoding.js';
-import { invalidArgument, InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import type { Member as PbMember } from './proto.js';
 
@@ -92,7 +92,7 @@ export class ClusterClient {
 export function toUint64(value: Int64): bigint {
   const id = typeof value === 'bigint' ? value : toInt64(value, 'member id');
   if (id < 0n || id >= 2n ** 64n) {
-    throw invalidArgument(`member id must be an unsigned 64-bit integer, got ${String(value)}`);
+    throw new InvalidArgumentError(`member id must be an unsigned 64-bit integer, got ${String(value)}`);
   }
   return id;
 }

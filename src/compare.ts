@@ -1,6 +1,6 @@
 import { Compare_CompareResult, Compare_CompareTarget } from './proto.js';
 import type { Compare } from './wire.js';
-import { invalidArgument } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import { type Bytes, type Int64, toBytes, toInt64 } from './encoding.js';
 import { encodeRange } from './op.js';
 
@@ -36,7 +36,7 @@ const targets = {
 function build(what: string, key: Bytes, operator: CompareOperator, target: NonNullable<Compare['targetUnion']>, options: CompareOptions): Condition {
   const result = operators[operator];
   if (result === undefined) {
-    throw invalidArgument(`compare.${what}: operator must be =, !=, > or <, got ${String(operator)}`);
+    throw new InvalidArgumentError(`compare.${what}: operator must be =, !=, > or <, got ${String(operator)}`);
   }
   const range = encodeRange(`compare.${what}`, key, options);
   return { result, target: targets[target.$case], key: range.key, rangeEnd: range.rangeEnd, targetUnion: target };

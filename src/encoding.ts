@@ -1,4 +1,4 @@
-import { invalidArgument } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 
 /** A key, value or range end as callers pass it: UTF-8 text or raw bytes. */
 export type Bytes = string | Uint8Array;
@@ -9,7 +9,7 @@ const empty = Buffer.alloc(0);
 export function toBytes(value: Bytes, what = 'key'): Uint8Array {
   if (typeof value === 'string') return value.length === 0 ? empty : Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return value;
-  throw invalidArgument(`${what} must be a string or a Uint8Array, got ${describe(value)}`);
+  throw new InvalidArgumentError(`${what} must be a string or a Uint8Array, got ${describe(value)}`);
 }
 
 /** Views bytes as a Buffer without copying them. @internal */
@@ -27,7 +27,7 @@ export function toInt64(value: Int64, what: string): bigint {
   } else if (typeof value === 'number' && Number.isSafeInteger(value)) {
     return BigInt(value);
   }
-  throw invalidArgument(`${what} must be an integer (bigint or safe number), got ${describe(value)}`);
+  throw new InvalidArgumentError(`${what} must be an integer (bigint or safe number), got ${describe(value)}`);
 }
 
 /**

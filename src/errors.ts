@@ -258,11 +258,6 @@ export class StmConflictError extends EtcdError {
   }
 }
 
-/** The client refuses an argument before sending anything (reason `InvalidArgument`). @internal */
-export function invalidArgument(details: string): InvalidArgumentError {
-  return new InvalidArgumentError(details);
-}
-
 /** The client's configuration is invalid (missing endpoints, bad URL, bad option). */
 export class ConfigError extends EtcdError {
   /** The gRPC code of this class. */

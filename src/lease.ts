@@ -3,7 +3,7 @@ import { AsyncQueue } from './async-queue.js';
 import type { CallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import { type Int64, toBuffer, toInt64 } from './encoding.js';
-import { DeadlineExceededError, type EtcdError, invalidArgument, LeaseNotFoundError, toEtcdError } from './errors.js';
+import { DeadlineExceededError, type EtcdError, LeaseNotFoundError, toEtcdError, InvalidArgumentError } from './errors.js';
 import { followSignal } from './signals.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from './proto.js';
@@ -358,7 +358,7 @@ export class LeaseClient implements LeaseApi {
 
   /** Grants a lease of `ttl` seconds; etcd picks the id unless `id` is given. */
   async grant(ttl: number, options: { id?: Int64 } & CallOptions = {}): Promise<Lease> {
-    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw invalidArgument(`lease ttl must be a positive whole number of seconds, got ${String(ttl)}`);
+    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new InvalidArgumentError(`lease ttl must be a positive whole number of seconds, got ${String(ttl)}`);
     const id = options.id === undefined ? 0n : toInt64(options.id, 'lease id');
     const response = await this.connection.services.lease.leaseGrant({ TTL: BigInt(ttl), ID: id }, this.callOptions(options));
     if (response.error) throw toEtcdError(new Error(response.error));

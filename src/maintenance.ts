@@ -4,7 +4,7 @@ import type { CallOptions } from './call-options.js';
 import type { Connection, Services } from './connection.js';
 import { toUint64 } from './cluster.js';
 import { type Int64, toBuffer, toInt64 } from './encoding.js';
-import { DataLossError, invalidArgument } from './errors.js';
+import { DataLossError, InvalidArgumentError } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import { AlarmRequest_AlarmAction, AlarmType, DowngradeRequest_DowngradeAction } from './proto.js';
 
@@ -89,7 +89,7 @@ export class MaintenanceClient {
     let header: ResponseHeader | undefined;
     for (const a of targets) {
       const type = alarmTypes[a.alarm];
-      if (type === undefined) throw invalidArgument(`alarm must be 'nospace' or 'corrupt', got ${String(a.alarm)}`);
+      if (type === undefined) throw new InvalidArgumentError(`alarm must be 'nospace' or 'corrupt', got ${String(a.alarm)}`);
       const r = await this.connection.services.maintenance.alarm(
         { action: AlarmRequest_AlarmAction.DEACTIVATE, memberID: toUint64(a.memberId), alarm: type },
         this.callOptions(options),
@@ -101,7 +101,7 @@ export class MaintenanceClient {
 
   /** Defragments `endpoint`'s backend, returning free space to the file system (it blocks that member meanwhile). */
   async defragment(endpoint: string, options: CallOptions = {}): Promise<ResponseHeader> {
-    if (typeof endpoint !== 'string') throw invalidArgument('defragment needs the endpoint of the member to defragment');
+    if (typeof endpoint !== 'string') throw new InvalidArgumentError('defragment needs the endpoint of the member to defragment');
     const r = await this.on(endpoint, (s) => s.maintenance.defragment({}, this.callOptions(options)));
     return decodeHeader(r.header);
   }
@@ -138,7 +138,7 @@ export class MaintenanceClient {
   /** Validates, starts or cancels a cluster downgrade to `version` (e.g. `'3.5'`; etcd 3.6+). */
   async downgrade(action: DowngradeAction, version: string, options: CallOptions = {}): Promise<{ header: ResponseHeader; version: string }> {
     const a = downgradeActions[action];
-    if (a === undefined) throw invalidArgument(`downgrade action must be validate, enable or cancel, got ${String(action)}`);
+    if (a === undefined) throw new InvalidArgumentError(`downgrade action must be validate, enable or cancel, got ${String(action)}`);
     const r = await this.connection.services.maintenance.downgrade({ action: a, version }, this.callOptions(options));
     return { header: decodeHeader(r.header), version: r.version };
   }

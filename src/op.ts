@@ -1,6 +1,6 @@
 import type { Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from './wire.js';
 import { RangeRequest_SortOrder, RangeRequest_SortTarget } from './proto.js';
-import { EmptyKeyError, invalidArgument } from './errors.js';
+import { EmptyKeyError, InvalidArgumentError } from './errors.js';
 import { type Bytes, type Int64, prefixEnd, toBytes, toInt64, zeroKey } from './encoding.js';
 
 /** Which keys an operation covers, besides the single key it names. */
@@ -113,7 +113,7 @@ export function encodeRange(what: string, rawKey: Bytes, options: RangeOptions):
   const key = toBytes(rawKey, `${what} key`);
   const { prefix = false, fromKey = false, end } = options;
   if ([prefix, fromKey, end !== undefined].filter(Boolean).length > 1) {
-    throw invalidArgument(`${what}: use only one of prefix, fromKey and end`);
+    throw new InvalidArgumentError(`${what}: use only one of prefix, fromKey and end`);
   }
   if (prefix) {
     return key.length === 0 ? { key: zeroKey, rangeEnd: zeroKey } : { key, rangeEnd: prefixEnd(key) };
@@ -135,7 +135,7 @@ function optionalInt64(value: Int64 | undefined, what: string): bigint {
 // bug in the caller would go unnoticed, so it is refused.
 function optionalCount(value: Int64 | undefined, what: string): bigint {
   const n = optionalInt64(value, what);
-  if (n < 0n) throw invalidArgument(`${what} must not be negative, got ${n}`);
+  if (n < 0n) throw new InvalidArgumentError(`${what} must not be negative, got ${n}`);
   return n;
 }
 
@@ -149,10 +149,10 @@ const shorthandSort = {
 export function rangeRequest(key: Bytes, options: GetOptions = {}): RangeRequest {
   let { prefix, limit, sort } = options;
   if (options.first !== undefined || options.last !== undefined) {
-    if (options.first !== undefined && options.last !== undefined) throw invalidArgument('get: use only one of first and last');
-    if (options.sort !== undefined || options.limit !== undefined) throw invalidArgument('get: first/last set sort and limit themselves');
+    if (options.first !== undefined && options.last !== undefined) throw new InvalidArgumentError('get: use only one of first and last');
+    if (options.sort !== undefined || options.limit !== undefined) throw new InvalidArgumentError('get: first/last set sort and limit themselves');
     const by = (options.first ?? options.last) as keyof typeof shorthandSort;
-    if (!(by in shorthandSort)) throw invalidArgument(`get: first/last must be 'key', 'createRevision' or 'modRevision', got ${String(by)}`);
+    if (!(by in shorthandSort)) throw new InvalidArgumentError(`get: first/last must be 'key', 'createRevision' or 'modRevision', got ${String(by)}`);
     if (options.end === undefined && !options.fromKey) prefix = true;
     limit = 1;
     sort = { target: by, order: options.first !== undefined ? 'ascend' : 'descend' };
@@ -163,8 +163,8 @@ export function rangeRequest(key: Bytes, options: GetOptions = {}): RangeRequest
   if (sort !== undefined) {
     const target = sortTargets[sort.target];
     const order = sortOrders[sort.order ?? 'ascend'];
-    if (target === undefined) throw invalidArgument(`get: unknown sort target ${String(sort.target)}`);
-    if (order === undefined) throw invalidArgument(`get: unknown sort order ${String(sort.order)}`);
+    if (target === undefined) throw new InvalidArgumentError(`get: unknown sort target ${String(sort.target)}`);
+    if (order === undefined) throw new InvalidArgumentError(`get: unknown sort order ${String(sort.order)}`);
     sortTarget = target;
     // Keys already come in ascending key order; Go sends (KEY, ASCEND) as NONE as well.
     sortOrder = target === RangeRequest_SortTarget.KEY && order === RangeRequest_SortOrder.ASCEND ? RangeRequest_SortOrder.NONE : order;
@@ -194,7 +194,7 @@ export function putRequest(key: Bytes, value: Bytes | undefined, options: PutOpt
   // A missing value is a bug in the caller (a field that was never set); writing it as an
   // empty value would lose data silently. Only ignoreValue means "no value".
   if (value == null && !ignoreValue) {
-    throw invalidArgument("put: no value given (pass '' or an empty buffer to write an empty value)");
+    throw new InvalidArgumentError("put: no value given (pass '' or an empty buffer to write an empty value)");
   }
   return {
     key: k,
@@ -224,7 +224,7 @@ export function requestOp(op: Op): RequestOp {
     case 'txn':
       return { request: { $case: 'requestTxn', value: op.request } };
     default:
-      throw invalidArgument(`not an operation: ${JSON.stringify(op)}`);
+      throw new InvalidArgumentError(`not an operation: ${JSON.stringify(op)}`);
   }
 }
 

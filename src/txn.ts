@@ -1,5 +1,5 @@
 import type { Condition } from './compare.js';
-import { invalidArgument } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { type Op, type TxnOp, op } from './op.js';
 import type { TxnResponse } from './kv-types.js';
@@ -50,7 +50,7 @@ export class Txn {
 
   private advance(next: 'if' | 'then' | 'else', allowed: Array<Txn['stage']>): void {
     if (!allowed.includes(this.stage)) {
-      throw invalidArgument(`txn: .${next}() cannot follow .${this.stage}(): give if, then and else once each, in that order`);
+      throw new InvalidArgumentError(`txn: .${next}() cannot follow .${this.stage}(): give if, then and else once each, in that order`);
     }
     this.stage = next;
   }

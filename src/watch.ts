@@ -7,7 +7,7 @@ import {
   CompactedError,
   errorFromStatus,
   EtcdError,
-  invalidArgument,
+  InvalidArgumentError,
   isWatchTokenRefusal,
   parseCancelReason,
   Status,
@@ -222,11 +222,11 @@ export class WatchState implements WatchSource {
   constructor(key: Bytes, options: WatchOptions) {
     const range = encodeRange('watch', key, options);
     const max = options.maxBufferedEvents ?? defaultMaxBuffered;
-    if (!Number.isSafeInteger(max) || max < 1) throw invalidArgument(`watch maxBufferedEvents must be a positive integer, got ${String(max)}`);
+    if (!Number.isSafeInteger(max) || max < 1) throw new InvalidArgumentError(`watch maxBufferedEvents must be a positive integer, got ${String(max)}`);
     const filters = (options.filters ?? []).map((filter) => {
       if (filter === 'noPut') return WatchCreateRequest_FilterType.NOPUT;
       if (filter === 'noDelete') return WatchCreateRequest_FilterType.NODELETE;
-      throw invalidArgument(`watch filters may be 'noPut' or 'noDelete', got ${String(filter)}`);
+      throw new InvalidArgumentError(`watch filters may be 'noPut' or 'noDelete', got ${String(filter)}`);
     });
     this.nextRevision = options.startRevision === undefined ? 0n : toInt64(options.startRevision, 'watch startRevision');
     this.#maxBuffered = max;

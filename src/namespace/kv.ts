@@ -1,6 +1,6 @@
 import type { CallOptions } from '../call-options.js';
 import { type Bytes, type Int64, toBytes } from '../encoding.js';
-import { invalidArgument } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { Compare, RequestOp, TxnRequest } from '../proto.js';
 import { type CompactOptions, type CompactResponse, type KV, KVBase, type KeyValue, type OpResponse, type ResponseOf } from '../kv.js';
 import type { Op } from '../op.js';
@@ -42,7 +42,7 @@ export class NamespacedKV extends KVBase {
     super();
     const bytes = toBytes(prefix, 'namespace prefix');
     if (bytes.length === 0) {
-      throw invalidArgument('namespace: the prefix must not be empty');
+      throw new InvalidArgumentError('namespace: the prefix must not be empty');
     }
     this.keys = new KeyPrefix(bytes);
     this.lease = new NamespacedLease(inner.lease, this.keys);
@@ -95,7 +95,7 @@ export class NamespacedKV extends KVBase {
       case 'txn':
         return { type: 'txn', request: this.wrapTxn(operation.request) } as T;
       default:
-        throw invalidArgument(`not an operation: ${JSON.stringify(operation)}`);
+        throw new InvalidArgumentError(`not an operation: ${JSON.stringify(operation)}`);
     }
   }
 
@@ -123,7 +123,7 @@ export class NamespacedKV extends KVBase {
       case 'requestTxn':
         return { request: { $case: 'requestTxn', value: this.wrapTxn(request.value) } };
       default:
-        throw invalidArgument('txn: an operation is empty');
+        throw new InvalidArgumentError('txn: an operation is empty');
     }
   }
 
