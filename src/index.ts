@@ -50,3 +50,5 @@ export { MaintenanceClient, SnapshotIntegrityError } from './maintenance.js';
 export type { Alarm, MemberStatus, DowngradeAction } from './maintenance.js';
 export { AuthClient } from './auth.js';
 export type { Permission, PermissionType } from './auth.js';
+export { mirror, makeMirror } from './mirror.js';
+export type { MirrorSource, MirrorOptions, MirrorEvent, MakeMirrorOptions, MirrorProgress, MakeMirror } from './mirror.js';
