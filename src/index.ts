@@ -52,3 +52,5 @@ export { AuthClient } from './auth.js';
 export type { Permission, PermissionType } from './auth.js';
 export { mirror, makeMirror } from './mirror.js';
 export type { MirrorSource, MirrorOptions, MirrorEvent, MakeMirrorOptions, MirrorProgress, MakeMirror } from './mirror.js';
+export { OrderingKV, throwOnViolation, switchEndpointOnViolation } from './ordering.js';
+export type { OrderingViolation, OrderingViolationHandler } from './ordering.js';
