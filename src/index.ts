@@ -54,3 +54,5 @@ export { mirror, makeMirror } from './mirror.js';
 export type { MirrorSource, MirrorOptions, MirrorEvent, MakeMirrorOptions, MirrorProgress, MakeMirror } from './mirror.js';
 export { OrderingKV, throwOnViolation, switchEndpointOnViolation } from './ordering.js';
 export type { OrderingViolation, OrderingViolationHandler } from './ordering.js';
+export { LeasingKV } from './leasing/kv.js';
+export type { LeasingOptions } from './leasing/kv.js';
