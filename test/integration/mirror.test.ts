@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, InvalidArgumentError, type KV, type MirrorEvent, makeMirror, mirror, op } from '../../src/index.js';
+import { describeWithGoPeer, useGoPeer } from '../harness/go-peer';
 import { type EtcdServer, startEtcd } from '../harness/index.js';
 
 // Two independent etcd servers: the source and the destination of a mirror.
@@ -153,5 +154,40 @@ describe('makeMirror', () => {
 
   it('rejects a bad maxTxnOps before doing anything', () => {
     expect(() => makeMirror(source, destination, { maxTxnOps: 0 })).toThrow(InvalidArgumentError);
+  });
+});
+
+describeWithGoPeer('mirror with Go on the source', () => {
+  const peers = useGoPeer(() => [sourceEtcd.endpoint]);
+
+  it('copies what a Go client writes and deletes', async () => {
+    await source.put('go/existing', 'e');
+    const controller = new AbortController();
+    const copy = makeMirror(source, destination, { prefix: 'go/', destPrefix: 'from-go/', signal: controller.signal });
+    const go = await peers.start('mirror');
+    go.send('put go/written by-go');
+    expect(await go.next()).toMatch(/^put go\/written \d+$/);
+    go.send('delete go/existing');
+    expect(await go.next()).toBe('deleted go/existing 1');
+    expect(await converged('go/', 'from-go/')).toEqual({ written: 'by-go' });
+    controller.abort();
+    expect((await copy.done).applied).toBeGreaterThanOrEqual(2);
+    await go.finish();
+  });
+
+  it('reads the same base as Go\'s mirror.Syncer', async () => {
+    await fill(source, 'go-base/', 1_500);
+    await source.delete('go-base/00007');
+    const go = await peers.start('mirror');
+    go.send('base go-base/');
+    const [, , json] = /^base (\d+) (.*)$/.exec(await go.next()) ?? [];
+    const ours: string[] = [];
+    for await (const step of mirror(source, 'go-base/')) {
+      if (step.type === 'base') ours.push(...step.kvs.map((kv) => kv.key.toString()));
+      if (step.type === 'synced') break;
+    }
+    expect(ours).toEqual(JSON.parse(json) as string[]);
+    expect(ours).toHaveLength(1_499);
+    await go.finish();
   });
 });
