@@ -48,6 +48,7 @@ export { ClusterClient } from './cluster.js';
 export type { Member } from './cluster.js';
 export { MaintenanceClient, SnapshotIntegrityError } from './maintenance.js';
 export type { Alarm, MemberStatus, DowngradeAction } from './maintenance.js';
+export type { DowngradeInfo } from './newer-fields.js';
 export { AuthClient } from './auth.js';
 export type { Permission, PermissionType } from './auth.js';
 export { mirror, makeMirror } from './mirror.js';

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 
 // scripts/sync-protos.mjs on small etcd source trees written in the shapes of etcd 3.6 (gogoproto,
 // versionpb, a multi-line openapiv2 file option, google.api.http rpc options) and of 3.7 (no
