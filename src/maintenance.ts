@@ -120,12 +120,15 @@ export class MaintenanceClient {
     return { header: decodeHeader(r.header), hash: r.hash };
   }
 
-  /** The hash of `endpoint`'s keys and values up to `revision` (0: the latest); equal on healthy members. */
+  /**
+   * The hash of `endpoint`'s keys and values up to `revision` (0: the latest); equal on healthy
+   * members. A 3.6+ server also says up to which revision it hashed (`hashRevision`).
+   */
   async hashKV(
     endpoint: string,
     revision: Int64 = 0,
     options: CallOptions = {},
-  ): Promise<{ header: ResponseHeader; hash: number; compactRevision: bigint; /** etcd 3.6+: the revision the hash covers. */ hashRevision?: bigint }> {
+  ): Promise<{ header: ResponseHeader; hash: number; compactRevision: bigint; hashRevision?: bigint }> {
     const rev = toInt64(revision, 'hashKV revision');
     const r = await this.on(endpoint, (s) => s.maintenance.hashKV({ revision: rev }, this.callOptions(options)));
     return { header: decodeHeader(r.header), hash: r.hash, compactRevision: r.compactRevision, ...newerFields<NewerHashKVFields>(r) };
@@ -166,9 +169,10 @@ export class MaintenanceClient {
   /**
    * Saves a snapshot to `path` safely: it streams into `path.part`, checks etcd's trailing
    * sha256, fsyncs, then renames, so `path` never holds a partial or corrupt snapshot.
-   * Resolves with the size in bytes. The file is what `etcdutl snapshot restore` expects.
+   * Resolves with the size in bytes, and with a 3.6+ server, the `version` of the server that
+   * made it. The file is what `etcdutl snapshot restore` expects.
    */
-  async saveSnapshot(path: string, options: CallOptions = {}): Promise<{ size: number; /** etcd 3.6+: the version of the server that made the snapshot. */ version?: string }> {
+  async saveSnapshot(path: string, options: CallOptions = {}): Promise<{ size: number; version?: string }> {
     let version: string | undefined;
     const saved = await writeSnapshot(path, this.snapshotChunks(options, (v) => (version = v)));
     return version === undefined ? saved : { ...saved, version };

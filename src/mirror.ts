@@ -7,7 +7,9 @@ import type { WatchEvent, WatchOptions, Watcher } from './watch.js';
 
 /** What a mirror reads from: a client or a namespace (anything that reads and watches). */
 export interface MirrorSource {
+  /** Reads the base state, page by page. */
   get: KV['get'];
+  /** Watches the changes after the base. */
   watch(key: Bytes, options?: WatchOptions): Watcher;
 }
 
@@ -48,9 +50,15 @@ const defaultPageSize = 1_000;
  *
  * @example
  * ```ts
+ * const config = new Map<string, Buffer>();
  * for await (const step of mirror(client, 'config/', { signal })) {
- *   if (step.type === 'base') for (const kv of step.kvs) cache.set(kv.key.toString(), kv.value);
- *   if (step.type === 'update') for (const e of step.events) e.type === 'put' ? cache.set(e.kv.key.toString(), e.kv.value) : cache.delete(e.kv.key.toString());
+ *   if (step.type === 'base') for (const kv of step.kvs) config.set(kv.key.toString(), kv.value);
+ *   if (step.type === 'update') {
+ *     for (const e of step.events) {
+ *       if (e.type === 'put') config.set(e.kv.key.toString(), e.kv.value);
+ *       else config.delete(e.kv.key.toString());
+ *     }
+ *   }
  * }
  * ```
  */

@@ -6,7 +6,9 @@ import type { Op } from './op.js';
 
 /** What a violation handler learns: the operation, the stale response, and the newest revision seen before it. */
 export interface OrderingViolation {
+  /** The operation that got the stale answer. */
   readonly operation: Op;
+  /** The stale answer; `response.header.revision` is below `previousRevision`. */
   readonly response: OpResponse;
   /** The newest revision the ordered KV had seen when the operation started. */
   readonly previousRevision: bigint;
