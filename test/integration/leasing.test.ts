@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type CallEvent, Client, LeasingKV, InvalidArgumentError, compare, op } from '../../src/index.js';
 import { describeWithGoPeer, useGoPeer } from '../harness/go-peer';
 import { useEtcd } from '../harness/index.js';
@@ -129,4 +130,31 @@ describeWithGoPeer('LeasingKV with Go\'s leasing.NewKV on the same prefix', () =
     expect(await go.next()).toMatch(/^value go\/held v2 /);
     await go.finish();
   });
+
+  it('every reader sees each completed write, whoever of two nice-etcd and one Go leasing clients made it', async () => {
+    await using a = await LeasingKV.create(suite.client, pfx);
+    await using b = await LeasingKV.create(suite.client, pfx);
+    const go = await peers.start('leasing', pfx);
+    const goGet = async (): Promise<string> => {
+      go.send('get mixed/k');
+      const line = await go.next();
+      return /^value mixed\/k (\S+) /.exec(line)?.[1] ?? line;
+    };
+    for (let round = 0; round < 30; round++) {
+      const value = `round-${round}`;
+      const writer = round % 3;
+      if (writer === 0) await a.put('mixed/k', value);
+      else if (writer === 1) await b.put('mixed/k', value);
+      else {
+        go.send(`put mixed/k ${value}`);
+        expect(await go.next()).toMatch(/^put mixed\/k \d+$/);
+      }
+      // Whether a reader answers from its cache or from etcd, it must see the write.
+      expect([(await a.get('mixed/k')).kvs[0]?.value.toString(), (await b.get('mixed/k')).kvs[0]?.value.toString(), await goGet()]).toEqual([value, value, value]);
+      // Readers that lost the key may hold it again after Go's 2 s backoff: let them, now and then,
+      // so that later writes must revoke all three.
+      if (round % 10 === 9) await sleep(2_100);
+    }
+    await go.finish();
+  }, 60_000);
 });
