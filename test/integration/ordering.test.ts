@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, OrderingKV, OrderingViolationError, type OrderingViolation, switchEndpointOnViolation } from '../../src/index.js';
 import { EtcdServer, tempDataDir } from '../harness/etcd';
+import { describeWithGoPeer, useGoPeer } from '../harness/go-peer';
 import { etcdBinary, etcdServerVersion, freePort, startEtcd } from '../harness/index.js';
 
 // A stale member: `old` is restored from a snapshot of `current` taken before more writes, so it
@@ -100,4 +101,20 @@ it('gives up with OrderingViolationError when every member stays behind', async 
   client.setEndpoints([old.endpoint]);
   await expect(ordered.get('ordered/k')).rejects.toBeInstanceOf(OrderingViolationError);
   expect(attempts).toBe(6); // 5 per endpoint, then the sixth stale answer fails the read
+});
+
+describeWithGoPeer('Go\'s ordering.NewKV on the same members', () => {
+  const peers = useGoPeer(() => [current.endpoint, old.endpoint]);
+
+  it('also never reads back in time once it has seen the newest revision', async () => {
+    const go = await peers.start('ordering');
+    const read = async (): Promise<string> => {
+      go.send('get ordered/k');
+      return go.next();
+    };
+    // Either member may answer first; once Go has seen the newest revision, every read is new.
+    while ((await read()) !== `value ${newestRevision} new-4`);
+    for (let i = 0; i < 10; i++) expect(await read()).toBe(`value ${newestRevision} new-4`);
+    await go.finish();
+  });
 });
