@@ -19,6 +19,7 @@ import {
 import type { Namespaceable } from '../namespace/kv.js';
 import { type DeleteOp, type GetOp, type Op, type PutOp, type TxnOp, op } from '../op.js';
 import type { TxnRequest } from '../wire.js';
+import { followSignal } from '../signals.js';
 import { LeaseCache, view } from './cache.js';
 
 /** Options of `LeasingKV.create`. */
@@ -106,13 +107,22 @@ export class LeasingKV extends KVBase implements AsyncDisposable {
     // Only the call options: `get(key, options)` passes its range options here too.
     const call: CallOptions = { signal: options.signal, timeout: options.timeout, requireLeader: options.requireLeader };
     if (options.timeout === undefined) return this.#do(operation, call);
-    const timer = AbortSignal.timeout(options.timeout);
-    const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
+    // One signal for every call and wait of the operation: the caller's, or the timeout's.
+    const bound = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      bound.abort();
+    }, options.timeout);
+    const unfollow = options.signal ? followSignal(options.signal, bound) : undefined;
     try {
-      return await this.#do(operation, { ...call, signal });
+      return await this.#do(operation, { ...call, signal: bound.signal });
     } catch (error) {
-      if (!timer.aborted || options.signal?.aborted) throw error;
+      if (!timedOut || options.signal?.aborted) throw error;
       throw new DeadlineExceededError(`leasing ${operation.type} did not finish within its ${options.timeout} ms timeout`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      unfollow?.();
     }
   }
 
@@ -243,8 +253,7 @@ export class LeasingKV extends KVBase implements AsyncDisposable {
 
   /** Waits until the leasing key `lkey` is deleted after `revision` (its holder gave it up, or its lease ended). */
   async #waitDeleted(lkey: Uint8Array, revision: bigint, options: CallOptions): Promise<void> {
-    const signals = [options.signal, options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout)].filter((s) => s !== undefined);
-    const watcher = this.#client.watch(lkey, { startRevision: revision + 1n, signal: signals.length > 0 ? AbortSignal.any(signals) : undefined });
+    const watcher = this.#client.watch(lkey, { startRevision: revision + 1n, signal: options.signal });
     try {
       for await (const response of watcher) if (response.events.some((e) => e.type === 'delete')) return;
     } catch {

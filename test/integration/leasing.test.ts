@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CallEvent, Client, LeasingKV, InvalidArgumentError, compare, op } from '../../src/index.js';
+import { AbortedError, type CallEvent, Client, DeadlineExceededError, LeasingKV, InvalidArgumentError, compare, op } from '../../src/index.js';
 import { describeWithGoPeer, useGoPeer } from '../harness/go-peer';
 import { useEtcd } from '../harness/index.js';
 
@@ -91,6 +91,22 @@ describe('LeasingKV', () => {
     await cached.close();
     expect((await suite.client.get('closing/closing-k')).count).toBe(0n);
     await expect(cached.get('closing-k')).rejects.toThrow('closed');
+  });
+
+  it('bounds a write waiting for a holder that does not answer by its timeout, and goes on once the holder is gone', async () => {
+    // A holder whose process hangs: its leasing key stays until its lease ends.
+    const stuck = await suite.client.lease.grant(60);
+    await suite.client.put(`${pfx}stuck/k`, '', { lease: stuck.id });
+    await using writer = await LeasingKV.create(suite.client, pfx);
+    await expect(writer.put('stuck/k', 'v', { timeout: 500 })).rejects.toBeInstanceOf(DeadlineExceededError);
+    const controller = new AbortController();
+    const aborted = writer.put('stuck/k', 'v', { signal: controller.signal });
+    controller.abort();
+    await expect(aborted).rejects.toBeInstanceOf(AbortedError);
+    const waiting = writer.put('stuck/k', 'v');
+    await stuck.revoke(); // the holder's lease ends: its leasing key is deleted
+    expect((await waiting).header.revision).toBeGreaterThan(0n);
+    expect((await suite.client.get('stuck/k')).kvs[0].value.toString()).toBe('v');
   });
 
   it('refuses an empty prefix', async () => {
