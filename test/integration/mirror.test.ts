@@ -37,9 +37,9 @@ async function contents(kv: KV, prefix: string): Promise<Record<string, string>>
 }
 
 /** Waits until the destination's prefix holds what the source's does. */
-async function converged(from: string, to: string): Promise<Record<string, string>> {
+async function converged(from: string, to: string, into: KV = destination): Promise<Record<string, string>> {
   for (;;) {
-    const [a, b] = await Promise.all([contents(source, from), contents(destination, to)]);
+    const [a, b] = await Promise.all([contents(source, from), contents(into, to)]);
     if (JSON.stringify(a) === JSON.stringify(b)) return a;
     await sleep(100);
   }
@@ -150,6 +150,31 @@ describe('makeMirror', () => {
     expect(await converged('gap/', 'gap/')).toEqual({ keep: 'new' });
     controller.abort();
     await copy.done;
+  });
+
+  it('leaves its destination as etcdctl make-mirror leaves its own', async () => {
+    const third = await startEtcd();
+    await using etcdctlDestination = new Client({ endpoints: [third.endpoint] });
+    try {
+      await fill(source, 'ctl/', 300);
+      const ctl = sourceEtcd.spawnEtcdctl(['make-mirror', '--prefix=ctl/', '--dest-prefix=out/', third.clientUrl]);
+      const controller = new AbortController();
+      const copy = makeMirror(source, destination, { prefix: 'ctl/', destPrefix: 'out/', signal: controller.signal });
+      for (let i = 0; i < 60; i++) {
+        const k = `ctl/${String(i * 7).padStart(5, '0')}`;
+        if (i % 2) await source.delete(k);
+        else await source.txn().then(op.put(k, `t${i}`), op.put(`ctl/extra-${i}`, 'x')).commit();
+      }
+      const ours = await converged('ctl/', 'out/');
+      const theirs = await converged('ctl/', 'out/', etcdctlDestination);
+      expect(ours).toEqual(theirs);
+      expect([ours['00000'], ours['00007'], ours['extra-58']]).toEqual(['t0', undefined, 'x']);
+      controller.abort();
+      await copy.done;
+      ctl.kill();
+    } finally {
+      await third.destroy();
+    }
   });
 
   it('rejects a bad maxTxnOps before doing anything', () => {
