@@ -3,7 +3,7 @@ import type { CallOptions } from '../call-options.js';
 import { type Condition, compare } from '../compare.js';
 import { Session } from '../concurrency/session.js';
 import { type Bytes, type Int64, prefixEnd, toBuffer, toBytes } from '../encoding.js';
-import { AbortedError, ClientClosedError, DeadlineExceededError, InvalidArgumentError } from '../errors.js';
+import { AbortedError, ClientClosedError, DeadlineExceededError, InvalidArgumentError, LeaseNotFoundError } from '../errors.js';
 import {
   type CompactOptions,
   type CompactResponse,
@@ -177,12 +177,20 @@ export class LeasingKV extends KVBase implements AsyncDisposable {
     const lkey = this.#leasingKey(key);
     // Acquire: create the leasing key on our lease unless someone holds it or the key has a
     // lease of its own (its value could vanish without a write), reading the key in the same txn.
-    const r = await this.#client
-      .txn()
-      .if(compare.createRevision(lkey, '=', 0), compare.lease(key, '=', 0))
-      .then(op.get(key), op.put(lkey, '', { lease: session.lease }))
-      .else(op.get(key), op.get(lkey))
-      .commit(options);
+    let r: TxnResponse;
+    try {
+      r = await this.#client
+        .txn()
+        .if(compare.createRevision(lkey, '=', 0), compare.lease(key, '=', 0))
+        .then(op.get(key), op.put(lkey, '', { lease: session.lease }))
+        .else(op.get(key), op.get(lkey))
+        .commit(options);
+    } catch (error) {
+      if (!(error instanceof LeaseNotFoundError)) throw error;
+      // The session's lease is gone before its keep-alive noticed: end it (a new one starts) and read from etcd.
+      session.orphan();
+      return fromServer();
+    }
     const read = { ...(r.responses[0] as GetResponse), header: r.header };
     const holder = r.succeeded ? undefined : (r.responses[1] as GetResponse).kvs[0];
     // A leasing key of ours from before means we hold the key already.

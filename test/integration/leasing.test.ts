@@ -109,6 +109,26 @@ describe('LeasingKV', () => {
     expect((await suite.client.get('stuck/k')).kvs[0].value.toString()).toBe('v');
   });
 
+  it('drops its cache when its session lease is lost, and holds keys again on a new one', async () => {
+    const { client, calls } = countingClient();
+    await using _client = client;
+    await using cached = await LeasingKV.create(client, pfx);
+    await suite.client.put('lost/k', 'v1');
+    await cached.get('lost/k');
+    const first = (await suite.client.get(`${pfx}lost/k`)).kvs[0].lease;
+    await suite.client.lease.revoke(first); // as if the lease expired: the leasing key goes with it
+    await suite.client.put('lost/k', 'v2'); // a plain write: nobody holds the key any more
+    // Until the new session is there, reads go to etcd; then the key is held on the new lease.
+    let lease = 0n;
+    while (lease === 0n || lease === first) {
+      expect((await cached.get('lost/k')).kvs[0].value.toString()).toBe('v2');
+      lease = (await suite.client.get(`${pfx}lost/k`)).kvs[0]?.lease ?? 0n;
+    }
+    const before = calls.length;
+    expect((await cached.get('lost/k')).kvs[0].value.toString()).toBe('v2');
+    expect(calls.length).toBe(before);
+  });
+
   it('refuses an empty prefix', async () => {
     await expect(LeasingKV.create(suite.client, '')).rejects.toBeInstanceOf(InvalidArgumentError);
   });
