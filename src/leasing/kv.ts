@@ -409,10 +409,10 @@ export class LeasingKV extends KVBase implements AsyncDisposable {
         let r: GetResponse;
         try {
           r = await this.#client.get(lkey, { signal });
-        } catch {
+        } catch (error) {
           // Holders must keep watching, or writers would wait for them until the lease ends.
-          await delay(signal, 100).catch(() => undefined);
-          continue;
+          if (await this.#pause(error, 100)) continue;
+          return;
         }
         rev = r.header.revision;
         if (r.kvs.length === 0 || r.kvs[0].value.toString() === revokeValue) return this.#rescind(key, rev);
@@ -446,8 +446,8 @@ export class LeasingKV extends KVBase implements AsyncDisposable {
       try {
         await this.#client.txn().if(compare.createRevision(this.#leasingKey(key), '<', rev)).then(op.delete(this.#leasingKey(key))).commit({ signal });
         return;
-      } catch {
-        await delay(signal, 100).catch(() => undefined);
+      } catch (error) {
+        if (!(await this.#pause(error, 100))) return;
       }
     }
   }
@@ -469,9 +469,8 @@ export class LeasingKV extends KVBase implements AsyncDisposable {
           try {
             this.#watchSession(await next);
             return;
-          } catch {
-            if (signal.aborted) return;
-            await delay(signal, 500).catch(() => undefined);
+          } catch (error) {
+            if (!(await this.#pause(error, 500))) return;
           }
         }
       }),
@@ -481,6 +480,14 @@ export class LeasingKV extends KVBase implements AsyncDisposable {
   async #waitSession(signal: AbortSignal | undefined): Promise<Session> {
     if (this.#closed.signal.aborted) throw new ClientClosedError('the leasing KV is closed');
     return until(this.#session, signal);
+  }
+
+  /** Waits `ms` before background work tries again; false when it should stop instead (closed, or its client was). */
+  async #pause(error: unknown, ms: number): Promise<boolean> {
+    const signal = this.#closed.signal;
+    if (error instanceof ClientClosedError || signal.aborted) return false;
+    await delay(signal, ms).catch(() => undefined);
+    return !signal.aborted;
   }
 
   #track(task: Promise<void>): void {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError, type CallEvent, Client, DeadlineExceededError, LeasingKV, InvalidArgumentError, compare, op } from '../../src/index.js';
+import { AbortedError, type CallEvent, Client, ClientClosedError, DeadlineExceededError, LeasingKV, InvalidArgumentError, compare, op } from '../../src/index.js';
 import { describeWithGoPeer, useGoPeer } from '../harness/go-peer';
 import { useEtcd } from '../harness/index.js';
 
@@ -127,6 +127,17 @@ describe('LeasingKV', () => {
     const before = calls.length;
     expect((await cached.get('lost/k')).kvs[0].value.toString()).toBe('v2');
     expect(calls.length).toBe(before);
+  });
+
+  it('stops its background work when its client is closed first', async () => {
+    const client = new Client({ endpoints: [suite.etcd.endpoint] });
+    const cached = await LeasingKV.create(client, pfx);
+    await suite.client.put('orphaned/k', 'v');
+    await cached.get('orphaned/k'); // a watch of the held key now runs
+    await client.close();
+    await expect(cached.put('orphaned/k', 'w')).rejects.toBeInstanceOf(ClientClosedError);
+    // `cached` is deliberately never closed: jest exits on its own only if no watch, retry loop
+    // or session renewal of it is left running.
   });
 
   it('refuses an empty prefix', async () => {
