@@ -1,5 +1,6 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { type Definitions, definitions } from './policy.js';
+import { withNewerFields } from './newer-fields.js';
 
 // Messages larger than this are encoded into a writer of their own, so that one big request
 // does not pin a big buffer for the life of the process.
@@ -69,4 +70,6 @@ function encoded(definition: { methods: object }, complete: boolean): unknown {
 export const wireDefinitions = {
   ...(Object.fromEntries(Object.entries(definitions).map(([name, definition]) => [name, encoded(definition, false)])) as Definitions),
   kv: encoded(definitions.kv, true) as CompleteRequests<Definitions['kv']>,
+  // Status, HashKV and Snapshot answers also carry what a 3.6+ server adds (newer-fields.ts).
+  maintenance: withNewerFields(encoded(definitions.maintenance, false) as Definitions['maintenance']),
 };

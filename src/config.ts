@@ -23,7 +23,10 @@ export interface CallEvent {
   error: Error | undefined;
 }
 
-/** Credentials: a user whose token the client fetches and refreshes, or a fixed token. */
+/**
+ * Credentials: a user whose token the client fetches and refreshes, or a ready token (a JWT
+ * issued elsewhere, Go 3.7's `Config.Token`), sent as is and never refreshed.
+ */
 export type AuthConfig = { username: string; password: string } | { token: string };
 
 /** TLS material: each item a Buffer with PEM contents, or a path to a PEM file. */
@@ -158,7 +161,8 @@ function resolveTransport(transport: TransportKind | undefined): TransportKind {
 function resolveAuth(auth: AuthConfig | undefined): AuthConfig | undefined {
   if (auth === undefined) return undefined;
   if ('token' in auth) {
-    if ('username' in auth) throw new ConfigError('auth: give either username and password, or token, not both');
+    // Go 3.7's Config.Token is exclusive with Username/Password (ErrMutuallyExclusiveCfg).
+    if ('username' in auth || 'password' in auth) throw new ConfigError('auth: give either username and password, or token, not both');
     if (typeof auth.token !== 'string' || auth.token === '') throw new ConfigError('auth.token must be a non-empty string');
     return { token: auth.token };
   }

@@ -258,6 +258,22 @@ export class StmConflictError extends EtcdError {
   }
 }
 
+/**
+ * An ordered KV got a response older than one it already saw, and its violation handler gave up
+ * (Go's ordering `ErrNoGreaterRev`): reading it would go back in time.
+ */
+export class OrderingViolationError extends UnavailableError {
+  constructor(
+    /** The revision of the stale response. */
+    readonly revision: bigint,
+    /** The newest revision seen before it. */
+    readonly previousRevision: bigint,
+    details = `etcdclient: no cluster members have a revision higher than the previously received revision (got ${revision}, seen ${previousRevision})`,
+  ) {
+    super(details, { reason: 'NoGreaterRev' });
+  }
+}
+
 /** The client's configuration is invalid (missing endpoints, bad URL, bad option). */
 export class ConfigError extends EtcdError {
   /** The gRPC code of this class. */

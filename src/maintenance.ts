@@ -7,6 +7,7 @@ import { type Int64, toBuffer, toInt64 } from './encoding.js';
 import { DataLossError, InvalidArgumentError } from './errors.js';
 import { type ResponseHeader, decodeHeader } from './kv.js';
 import { AlarmRequest_AlarmAction, AlarmType, DowngradeRequest_DowngradeAction } from './proto.js';
+import { type DowngradeInfo, type NewerHashKVFields, type NewerSnapshotFields, type NewerStatusFields, newerFields } from './newer-fields.js';
 
 /** An alarm a member raised: `nospace` (quota reached: writes fail until disarmed) or `corrupt`. */
 export interface Alarm {
@@ -30,6 +31,12 @@ export interface MemberStatus {
   /** Alarm descriptions, when any is raised. */
   errors: string[];
   isLearner: boolean;
+  /** etcd 3.6+: the version of the database file (may lag behind the cluster version). */
+  storageVersion?: string;
+  /** etcd 3.6+: the backend quota in bytes (`--quota-backend-bytes`). */
+  dbSizeQuota?: bigint;
+  /** etcd 3.6+: whether a downgrade is in progress, and to which version. */
+  downgradeInfo?: DowngradeInfo;
 }
 
 /** What `downgrade` does: check that the cluster can go to the version, start, or cancel it. */
@@ -71,6 +78,7 @@ export class MaintenanceClient {
       raftAppliedIndex: r.raftAppliedIndex,
       errors: r.errors,
       isLearner: r.isLearner,
+      ...newerFields<NewerStatusFields>(r),
     };
   }
 
@@ -112,11 +120,18 @@ export class MaintenanceClient {
     return { header: decodeHeader(r.header), hash: r.hash };
   }
 
-  /** The hash of `endpoint`'s keys and values up to `revision` (0: the latest); equal on healthy members. */
-  async hashKV(endpoint: string, revision: Int64 = 0, options: CallOptions = {}): Promise<{ header: ResponseHeader; hash: number; compactRevision: bigint }> {
+  /**
+   * The hash of `endpoint`'s keys and values up to `revision` (0: the latest); equal on healthy
+   * members. A 3.6+ server also says up to which revision it hashed (`hashRevision`).
+   */
+  async hashKV(
+    endpoint: string,
+    revision: Int64 = 0,
+    options: CallOptions = {},
+  ): Promise<{ header: ResponseHeader; hash: number; compactRevision: bigint; hashRevision?: bigint }> {
     const rev = toInt64(revision, 'hashKV revision');
     const r = await this.on(endpoint, (s) => s.maintenance.hashKV({ revision: rev }, this.callOptions(options)));
-    return { header: decodeHeader(r.header), hash: r.hash, compactRevision: r.compactRevision };
+    return { header: decodeHeader(r.header), hash: r.hash, compactRevision: r.compactRevision, ...newerFields<NewerHashKVFields>(r) };
   }
 
   /**
@@ -148,18 +163,28 @@ export class MaintenanceClient {
    * last 32 bytes. No default timeout: bound it with `signal` or `timeout`.
    */
   async *snapshot(options: CallOptions = {}): AsyncGenerator<Buffer, void, undefined> {
-    for await (const chunk of this.connection.services.maintenance.snapshot({}, this.callOptions(options))) {
-      if (chunk.blob.length > 0) yield toBuffer(chunk.blob);
-    }
+    yield* this.snapshotChunks(options, () => {});
   }
 
   /**
    * Saves a snapshot to `path` safely: it streams into `path.part`, checks etcd's trailing
    * sha256, fsyncs, then renames, so `path` never holds a partial or corrupt snapshot.
-   * Resolves with the size in bytes. The file is what `etcdutl snapshot restore` expects.
+   * Resolves with the size in bytes, and with a 3.6+ server, the `version` of the server that
+   * made it. The file is what `etcdutl snapshot restore` expects.
    */
-  async saveSnapshot(path: string, options: CallOptions = {}): Promise<{ size: number }> {
-    return writeSnapshot(path, this.snapshot(options));
+  async saveSnapshot(path: string, options: CallOptions = {}): Promise<{ size: number; version?: string }> {
+    let version: string | undefined;
+    const saved = await writeSnapshot(path, this.snapshotChunks(options, (v) => (version = v)));
+    return version === undefined ? saved : { ...saved, version };
+  }
+
+  /** The snapshot's bytes; `onVersion` gets the server version a 3.6+ server sends with them. */
+  private async *snapshotChunks(options: CallOptions, onVersion: (version: string) => void): AsyncGenerator<Buffer, void, undefined> {
+    for await (const chunk of this.connection.services.maintenance.snapshot({}, this.callOptions(options))) {
+      const { version } = newerFields<NewerSnapshotFields>(chunk);
+      if (version) onVersion(version);
+      if (chunk.blob.length > 0) yield toBuffer(chunk.blob);
+    }
   }
 
   /** Runs `fn` on a connection to `endpoint` (closed afterwards), or on the shared one. */

@@ -1,0 +1,64 @@
+// Go's leasing KV, driven over stdin (see serve() in main.go): the Go side of
+// test/integration/leasing.test.ts.
+//
+//	leasing <prefix>
+//	  get <key>          -> value <key> <value> <mod revision>, or missing <key>   (a linearizable Get: acquires the key)
+//	  put <key> <value>  -> put <key> <revision>      (revokes other holders first)
+//	  delete <key>       -> deleted <key> <count>
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.etcd.io/etcd/client/v3/leasing"
+)
+
+func init() {
+	register("leasing", leasingKV)
+}
+
+func leasingKV(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: leasing <prefix>")
+	}
+	cli, err := connect()
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	kv, closeKV, err := leasing.NewKV(cli, args[0])
+	if err != nil {
+		return err
+	}
+	defer closeKV()
+	ctx := context.Background()
+	return serve(map[string]func(string) (string, error){
+		"get": func(key string) (string, error) {
+			r, err := kv.Get(ctx, key)
+			if err != nil {
+				return "", err
+			}
+			if len(r.Kvs) == 0 {
+				return "missing " + key, nil
+			}
+			return fmt.Sprintf("value %s %s %d", key, r.Kvs[0].Value, r.Kvs[0].ModRevision), nil
+		},
+		"put": func(arg string) (string, error) {
+			key, value, _ := strings.Cut(arg, " ")
+			r, err := kv.Put(ctx, key, value)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
+		},
+		"delete": func(key string) (string, error) {
+			r, err := kv.Delete(ctx, key)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
+		},
+	})
+}

@@ -1,0 +1,67 @@
+// Go's side of test/integration/mirror.test.ts, driven over stdin (see serve() in main.go): a
+// Go client writing to a mirror's source, and Go's mirror.Syncer reading its base.
+//
+//	mirror
+//	  put <key> <value>  -> put <key> <revision>
+//	  delete <key>       -> deleted <key> <count>
+//	  base <prefix>      -> base <revision> <json list of the keys>   (mirror.NewSyncer(cli, prefix, 0).SyncBase)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"go.etcd.io/etcd/client/v3/mirror"
+)
+
+func init() {
+	register("mirror", mirrorPeer)
+}
+
+func mirrorPeer(args []string) error {
+	if len(args) != 0 {
+		return fmt.Errorf("usage: mirror")
+	}
+	cli, err := connect()
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx := context.Background()
+	return serve(map[string]func(string) (string, error){
+		"put": func(arg string) (string, error) {
+			key, value, _ := strings.Cut(arg, " ")
+			r, err := cli.Put(ctx, key, value)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
+		},
+		"delete": func(key string) (string, error) {
+			r, err := cli.Delete(ctx, key)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
+		},
+		"base": func(prefix string) (string, error) {
+			s := mirror.NewSyncer(cli, prefix, 0)
+			pages, errc := s.SyncBase(ctx)
+			keys := []string{}
+			var rev int64
+			for page := range pages {
+				rev = page.Header.Revision
+				for _, kv := range page.Kvs {
+					keys = append(keys, string(kv.Key))
+				}
+			}
+			if err := <-errc; err != nil {
+				return "", err
+			}
+			out, err := json.Marshal(keys)
+			return fmt.Sprintf("base %d %s", rev, out), err
+		},
+	})
+}
