@@ -108,7 +108,7 @@ async function main(): Promise<void> {
 
   const { kvs } = await observer.get(journal, { prefix: true });
   const done = kvs.map((kv) => `${kv.key.toString().slice(journal.length)} ${kv.value}`);
-  console.log('leader: journal of work done:', done);
+  console.log(`leader: journal of work done: ${done.join(', ')}`);
   assert.deepEqual(
     kvs.map((kv) => kv.value.toString()),
     ['worker-a', 'worker-a', 'worker-a', 'worker-b', 'worker-b', 'worker-b', 'worker-a', 'worker-a', 'worker-a'],
