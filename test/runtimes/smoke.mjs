@@ -37,10 +37,14 @@ async function within(ms, what, promise) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A TCP proxy to etcd whose connections can be cut, to break a client's streams on purpose. */
+/**
+ * A TCP proxy to etcd whose connections can be cut (closed) or black-holed (left open, but
+ * nothing passes any more, as after a silent network failure), to break a client's streams.
+ */
 class CutProxy {
   #server;
   #sockets = new Set();
+  #silenced = new WeakSet();
   connections = 0;
 
   static async start(target) {
@@ -51,7 +55,9 @@ class CutProxy {
       const upstream = net.connect(port, host);
       for (const [from, to] of [[downstream, upstream], [upstream, downstream]]) {
         proxy.#sockets.add(from);
-        from.on('data', (chunk) => to.write(chunk));
+        from.on('data', (chunk) => {
+          if (!proxy.#silenced.has(from)) to.write(chunk);
+        });
         from.on('close', () => {
           proxy.#sockets.delete(from);
           to.destroy();
@@ -72,9 +78,50 @@ class CutProxy {
     for (const socket of this.#sockets) socket.destroy();
   }
 
+  /** Drops everything on the open connections from now on, without closing them. */
+  blackhole() {
+    for (const socket of this.#sockets) this.#silenced.add(socket);
+  }
+
   async close() {
     this.cut();
     await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
+
+/**
+ * Watches `prefix` through a proxy with a client made with `options`, breaks its connection with
+ * `fault` between two writes, and checks that the watcher delivers every write exactly once, in
+ * order, over a new connection.
+ */
+async function watchThroughFault(client, prefix, options, fault) {
+  const proxy = await CutProxy.start(endpoint);
+  const watching = new Client({ endpoints: [proxy.endpoint], timeout: 5_000, ...options });
+  try {
+    const watcher = watching.watch(prefix, { prefix: true });
+    await within(10_000, 'watch created', watcher.created);
+    const events = watcher[Symbol.asyncIterator]();
+    const seen = [];
+    const next = async (key) => {
+      while (!seen.includes(key)) {
+        const { value, done } = await within(20_000, `event for ${key}`, events.next());
+        check(!done, 'the watcher ended');
+        for (const event of value.events) seen.push(event.kv.key.toString().slice(prefix.length));
+      }
+    };
+    await client.put(`${prefix}a`, '1');
+    await next('a');
+    fault(proxy);
+    await client.put(`${prefix}b`, '2');
+    await next('b');
+    await client.put(`${prefix}c`, '3');
+    await next('c');
+    check(seen.join() === 'a,b,c', `events seen: ${seen.join()}`);
+    check(proxy.connections >= 2, `the client reconnected (${proxy.connections} connections)`);
+    await watcher.cancel();
+  } finally {
+    await watching.close();
+    await proxy.close();
   }
 }
 
@@ -88,8 +135,12 @@ const checks = {
     const all = await client.get(prefix, { prefix: true });
     check(all.count === 2n, `prefix get counted ${all.count}`);
     check(all.kvs[1].value.equals(Buffer.from([0, 1, 2])), 'bytes come back as they went in');
+    // More than HTTP/2's initial 64 KiB flow-control window, both ways.
+    const large = Buffer.alloc(1024 * 1024, 'x');
+    await client.put(`${prefix}large`, large);
+    check((await client.get(`${prefix}large`)).kvs[0].value.equals(large), 'a 1 MiB value comes back whole');
     const deleted = await client.delete(prefix, { prefix: true });
-    check(deleted.deleted === 2n, `delete removed ${deleted.deleted}`);
+    check(deleted.deleted === 3n, `delete removed ${deleted.deleted}`);
   },
 
   async 'txn: compare-and-swap takes then, then else'(client, prefix) {
@@ -103,34 +154,14 @@ const checks = {
   },
 
   async 'watch: resumes after its connection is cut, each event once'(client, prefix, transport) {
-    const proxy = await CutProxy.start(endpoint);
-    const watching = new Client({ endpoints: [proxy.endpoint], transport, timeout: 5_000 });
-    try {
-      const watcher = watching.watch(prefix, { prefix: true });
-      await within(10_000, 'watch created', watcher.created);
-      const events = watcher[Symbol.asyncIterator]();
-      const seen = [];
-      const next = async (key) => {
-        while (!seen.includes(key)) {
-          const { value, done } = await within(15_000, `event for ${key}`, events.next());
-          check(!done, 'the watcher ended');
-          for (const event of value.events) seen.push(event.kv.key.toString().slice(prefix.length));
-        }
-      };
-      await client.put(`${prefix}a`, '1');
-      await next('a');
-      proxy.cut();
-      await client.put(`${prefix}b`, '2');
-      await next('b');
-      await client.put(`${prefix}c`, '3');
-      await next('c');
-      check(seen.join() === 'a,b,c', `events seen: ${seen.join()}`);
-      check(proxy.connections >= 2, `the client reconnected (${proxy.connections} connections)`);
-      await watcher.cancel();
-    } finally {
-      await watching.close();
-      await proxy.close();
-    }
+    await watchThroughFault(client, prefix, { transport }, (proxy) => proxy.cut());
+  },
+
+  async 'keepalive: pings notice a black-holed connection, the watch resumes'(client, prefix, transport) {
+    // No error and no close ever reach the client: only an unanswered HTTP/2 ping (sent every
+    // keepAliveTime, 5 s at the least, while calls are active) tells that the connection is dead.
+    const options = { transport, keepAliveTime: 5_000, keepAliveTimeout: 1_000 };
+    await watchThroughFault(client, prefix, options, (proxy) => proxy.blackhole());
   },
 
   async 'lease: keep-alive holds a key past its TTL, revoke deletes it'(client, prefix) {
