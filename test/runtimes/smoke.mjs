@@ -6,6 +6,7 @@
 // check and then `N passed, M failed`, and exits non-zero if anything failed.
 // SMOKE_TLS_ENDPOINT (https://127.0.0.1:<port>, an etcd requiring client certificates) and
 // SMOKE_TLS_DIR (its ca.pem, client.pem, client.key) add the TLS check.
+import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { Client, LockedError, Mutex, Session, UnavailableError, compare, op } from 'nice-etcd';
 
