@@ -19,11 +19,13 @@ class ConfigCache {
   /** How often the service had to list again because its resume revision was compacted. */
   relists = 0;
   private waiters: Array<() => void> = [];
+  private readonly client: Client;
+  private readonly prefix: string;
 
-  constructor(
-    private readonly client: Client,
-    private readonly prefix: string,
-  ) {}
+  constructor(client: Client, prefix: string) {
+    this.client = client;
+    this.prefix = prefix;
+  }
 
   /** Follows etcd until `signal` aborts: lists first if it has no revision yet, then watches. */
   async run(signal: AbortSignal): Promise<void> {

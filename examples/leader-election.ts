@@ -15,18 +15,23 @@ const journal = 'examples/leader/journal/';
 
 /** A worker with its own client and session, as it would have in its own process. */
 class Worker {
-  private constructor(
-    readonly name: string,
-    private readonly client: Client,
-    readonly session: Session,
-    readonly election: Election,
-  ) {}
+  readonly name: string;
+  readonly session: Session;
+  readonly election: Election;
+  private readonly client: Client;
+
+  private constructor(name: string, client: Client, session: Session) {
+    this.name = name;
+    this.client = client;
+    this.session = session;
+    this.election = new Election(session, election);
+  }
 
   static async start(name: string, endpoints: string[]): Promise<Worker> {
     const client = new Client({ endpoints, timeout: 5_000 });
     // The TTL bounds how long the others wait when this worker dies without resigning.
     const session = await Session.create(client, { ttl: 2 });
-    return new Worker(name, client, session, new Election(session, election));
+    return new Worker(name, client, session);
   }
 
   /** Campaigns and resolves once this worker leads. */

@@ -14,16 +14,19 @@ const services = 'examples/services/';
 
 /** One registered instance: its key lives as long as its lease is kept alive. */
 class Registration {
-  private constructor(
-    private readonly lease: Lease,
-    private readonly keepAlive: KeepAlive,
-  ) {}
+  private readonly lease: Lease;
+  private readonly keepAlive: KeepAlive;
+
+  private constructor(lease: Lease) {
+    this.lease = lease;
+    this.keepAlive = lease.keepAlive();
+  }
 
   /** Registers `instance` of `service` at `address`; the lease expires `ttl` s after the last keep-alive. */
   static async register(client: Client, service: string, instance: string, address: string, ttl: number): Promise<Registration> {
     const lease = await client.lease.grant(ttl);
     await client.put(`${services}${service}/${instance}`, address, { lease: lease.id });
-    return new Registration(lease, lease.keepAlive());
+    return new Registration(lease);
   }
 
   /** Leaves the registry at once (a clean shutdown). */
@@ -45,11 +48,13 @@ class Discovery {
   private readonly stop = new AbortController();
   private running: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
+  private readonly client: Client;
+  private readonly prefix: string;
 
-  constructor(
-    private readonly client: Client,
-    private readonly prefix: string,
-  ) {}
+  constructor(client: Client, prefix: string) {
+    this.client = client;
+    this.prefix = prefix;
+  }
 
   /** Lists the service's instances, then follows them until `close()`. */
   async start(): Promise<void> {
