@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Starts and stops a throwaway single-member etcd on free loopback ports, for scripts that
-# run programs against a real server (scripts/demo, scripts/check-package).
+# run programs against a real server (scripts/demo, scripts/check-package, scripts/examples,
+# scripts/runtimes).
 #   etcd_start   installs etcd ${NICE_ETCD_VERSION:-3.5} if needed, starts it with a fresh data
 #                directory, waits until it is healthy and exports ETCD_ENDPOINTS=127.0.0.1:<port>
 #                With ETCD_TLS_DIR set (a directory with ca.pem, server.pem, server.key, client.pem,
