@@ -73,7 +73,7 @@ class ConfigCache {
   }
 }
 
-/** Runs `cache` until `body` is done, then stops it and reports how it ended. */
+/** Runs `cache` while `body` runs, then stops it (rethrowing what it failed with, if it failed). */
 async function serving(cache: ConfigCache, body: () => Promise<void>): Promise<void> {
   const stop = new AbortController();
   const running = cache.run(stop.signal);

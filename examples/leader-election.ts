@@ -101,13 +101,12 @@ async function main(): Promise<void> {
     assert.equal(await b.work(++item), false, "worker-b's late work is refused: it no longer leads");
     console.log('leader: worker-b tried to work after losing leadership and was refused');
     for (let i = 0; i < 3; i++) assert.ok(await a.work(++item), 'worker-a leads again and may work');
+    // Give the observer up to 10 s to see the last change while worker-a still leads.
+    for (let waited = 0; leaders.length < 3 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   } finally {
     await a.close();
     await b.close();
   }
-
-  // Give the observer up to 10 s to see the last change, then stop it.
-  for (let waited = 0; leaders.length < 3 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   stopObserving.abort();
   await observing;
 
