@@ -43,7 +43,7 @@ class Registration {
 /** The live set of instances of one service, by instance name, with their addresses. */
 class Discovery {
   readonly instances = new Map<string, string>();
-  /** Each change of the set, as the sorted instance names after it. */
+  /** The sorted instance names after the first list and after each batch of watch events. */
   readonly history: string[][] = [];
   private readonly stop = new AbortController();
   private running: Promise<void> | undefined;
@@ -56,7 +56,10 @@ class Discovery {
     this.prefix = prefix;
   }
 
-  /** Lists the service's instances, then follows them until `close()`. */
+  /**
+   * Lists the service's instances, then follows them until `close()`. (A discoverer that runs for
+   * long also re-lists when its watch ends with CompactedError, as config-service.ts does.)
+   */
   async start(): Promise<void> {
     const { kvs, header } = await this.client.get(this.prefix, { prefix: true });
     for (const kv of kvs) this.instances.set(kv.key.toString().slice(this.prefix.length), kv.value.toString());
