@@ -169,6 +169,22 @@ const checks = {
     await watchThroughFault(client, prefix, options, (proxy) => proxy.blackhole());
   },
 
+  async 'failover: with one of two endpoints refusing connections, calls go to the other'(client, prefix, transport) {
+    const up = await CutProxy.start(endpoint);
+    const down = await CutProxy.start(endpoint);
+    const endpoints = [down.endpoint, up.endpoint];
+    await down.close();
+    const both = new Client({ endpoints, transport, timeout: 5_000 });
+    try {
+      for (let i = 0; i < 4; i++) await both.put(`${prefix}k${i}`, String(i));
+      const { count } = await both.get(prefix, { prefix: true });
+      check(count === 4n, `read back ${count} keys through the endpoint that is up`);
+    } finally {
+      await both.close();
+      await up.close();
+    }
+  },
+
   async 'lease: keep-alive holds a key past its TTL, revoke deletes it'(client, prefix) {
     const lease = await client.lease.grant(2);
     const key = `${prefix}alive`;
