@@ -56,3 +56,7 @@ export { Queue } from './recipes/queue.js';
 export { PriorityQueue } from './recipes/priority-queue.js';
 export { RWMutex } from './recipes/rw-mutex.js';
 export type { WaitOptions } from './recipes/options.js';
+export { EndpointManager } from './naming/endpoint-manager.js';
+export type { ServiceEndpoint, EndpointUpdate, AddEndpointOptions, WatchEndpointsOptions } from './naming/endpoint-manager.js';
+export { registerEtcdResolver } from './naming/resolver.js';
+export type { EtcdResolverOptions } from './naming/resolver.js';
