@@ -80,6 +80,7 @@ export class EndpointManager {
   /** The endpoints of `target` (Go's endpoints.NewManager). */
   constructor(
     private readonly client: Namespaceable,
+    /** The service name: its endpoints are the keys under `<target>/`. */
     readonly target: string,
   ) {
     if (typeof target !== 'string' || target === '') throw new InvalidArgumentError('endpoints: the target must be a non-empty string');
