@@ -1,5 +1,6 @@
 import type { Session } from '../concurrency/session.js';
-import { type Bytes, toBytes } from '../encoding.js';
+import { throwIfEnded } from '../concurrency/wait.js';
+import type { Bytes } from '../encoding.js';
 import { InvalidArgumentError, TooManyClientsError } from '../errors.js';
 import type { KeyValue } from '../kv.js';
 import type { WaitOptions } from './options.js';
@@ -24,7 +25,6 @@ export class DoubleBarrier {
     private readonly count: number,
   ) {
     if (!Number.isSafeInteger(count) || count < 1) throw new InvalidArgumentError(`double barrier: count must be a positive integer, got ${String(count)}`);
-    toBytes(key, 'double barrier key');
     this.waiters = joinKey(key, '/waiters', 'double barrier key');
     this.ready = joinKey(key, '/ready', 'double barrier key');
   }
@@ -37,6 +37,7 @@ export class DoubleBarrier {
   async enter(options: WaitOptions = {}): Promise<void> {
     const { signal } = options;
     const { client } = this.session;
+    throwIfEnded(this.session, signal);
     if ((await this.entered()).length >= this.count) throw new TooManyClientsError();
     const mine = await newUniqueKey(client, this.waiters, '', this.session.lease);
     this.myKey = mine;

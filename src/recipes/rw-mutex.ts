@@ -1,4 +1,5 @@
 import type { Session } from '../concurrency/session.js';
+import { throwIfEnded } from '../concurrency/wait.js';
 import type { Bytes } from '../encoding.js';
 import { LockReleasedError } from '../errors.js';
 import type { WaitOptions } from './options.js';
@@ -48,6 +49,7 @@ export class RWMutex {
 
   private async acquire(kind: 'read' | 'write', blockers: Buffer, signal: AbortSignal | undefined): Promise<void> {
     const { client } = this.session;
+    throwIfEnded(this.session, signal);
     const mine = await newUniqueKey(client, joinKey(this.pfx, kind, 'rwmutex prefix'), '', this.session.lease);
     this.myKey = mine;
     try {
