@@ -29,7 +29,7 @@ export function goPeerBuild(): GoPeerBuild {
   } catch (error) {
     const { status, stderr } = error as { status?: number; stderr?: string };
     if (status === 3 && !process.env.CI) {
-      build = { skipReason: `Go interop tests skipped: ${String(stderr).trim()}` };
+      build = { skipReason: `Go interop tests skipped: ${String(stderr).trim().split('\n').pop()}` };
     } else {
       throw new Error(`scripts/build-go-peer failed (exit ${status}):\n${stderr}`, { cause: error });
     }
@@ -37,11 +37,14 @@ export function goPeerBuild(): GoPeerBuild {
   return build;
 }
 
+let warned = false;
+
 /** `describe` when the Go peer can be built here; otherwise `describe.skip`, printing why. */
 export function describeWithGoPeer(name: string, fn: () => void): void {
   const peer = goPeerBuild();
   if ('skipReason' in peer) {
-    console.warn(peer.skipReason);
+    if (!warned) console.warn(peer.skipReason);
+    warned = true;
     describe.skip(name, fn);
   } else {
     describe(name, fn);

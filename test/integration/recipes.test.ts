@@ -229,12 +229,13 @@ describeWithGoPeer('RWMutex (Go: recipe.RWMutex)', () => {
     await session.close();
   });
 
-  it('serves in arrival order: a nice-etcd reader queued behind a Go writer waits for it', async () => {
+  it('serves in arrival order: a nice-etcd reader queued behind a Go writer waits for it, through a namespace', async () => {
     const prefix = name('rw');
-    const session = await Session.create(suite.client, { ttl: 30 });
+    const session = await Session.create(suite.client.namespace('ns/'), { ttl: 30 });
     const first = new RWMutex(session, prefix);
     await first.rLock();
-    const goWriter = await go.start('rwmutex', prefix);
+    expect(await keysUnder(`ns/${prefix}/read/`)).toHaveLength(1);
+    const goWriter = await go.start('rwmutex', `ns/${prefix}`);
     goWriter.send('lock');
     await waitForWatchers(suite.etcd, 1);
     const reader = track(new RWMutex(session, prefix).rLock());
