@@ -1,4 +1,4 @@
-import { AbortedError, Barrier, DoubleBarrier, InvalidArgumentError, KeyExistsError, PriorityQueue, Queue, RWMutex, Session, TooManyClientsError } from '../../src/index.js';
+import { AbortedError, Barrier, DoubleBarrier, InvalidArgumentError, KeyExistsError, PriorityQueue, Queue, RWMutex, Session, SessionExpiredError, TooManyClientsError } from '../../src/index.js';
 import { useEtcd } from '../harness/index.js';
 import { describeWithGoPeer, useGoPeer } from '../harness/go-peer.js';
 import { waitForWatchers } from '../harness/wait-for.js';
@@ -144,6 +144,20 @@ describeWithGoPeer('Queue (Go: recipe.Queue)', () => {
     }
   });
 
+  it('gives each item to exactly one of several Go and nice-etcd readers', async () => {
+    const prefix = name('queue');
+    const items = Array.from({ length: 12 }, (_, i) => `item-${i}`);
+    const queue = new Queue(suite.client, prefix);
+    for (const item of items) await queue.enqueue(item);
+    const goReader = await go.start('queue', prefix);
+    for (let i = 0; i < 4; i++) goReader.send('dequeue');
+    const fromTs = await Promise.all(Array.from({ length: 8 }, () => new Queue(suite.client, prefix).dequeue()));
+    const fromGo = [];
+    for (let i = 0; i < 4; i++) fromGo.push((await goReader.next()).replace(/^dequeued /, ''));
+    expect([...fromTs.map(String), ...fromGo].sort()).toEqual([...items].sort());
+    expect(await keysUnder(`${prefix}/`)).toEqual([]);
+  });
+
   it('waits on an empty queue for the item Go enqueues, and gives up when the signal aborts', async () => {
     const prefix = name('queue');
     const queue = new Queue(suite.client, prefix);
@@ -248,6 +262,18 @@ describeWithGoPeer('RWMutex (Go: recipe.RWMutex)', () => {
     expect(await goWriter.next()).toBe('unlocked');
     await reader.promise;
     await session.close();
+  });
+
+  it('stops waiting with SessionExpiredError when its session ends', async () => {
+    const prefix = name('rw');
+    const goWriter = await go.start('rwmutex', prefix);
+    goWriter.send('lock');
+    expect(await goWriter.next()).toBe('locked');
+    const session = await Session.create(suite.client, { ttl: 6 });
+    const waiting = new RWMutex(session, prefix).rLock();
+    await waitForWatchers(suite.etcd, 1);
+    await suite.client.lease.revoke(session.lease);
+    await expect(waiting).rejects.toBeInstanceOf(SessionExpiredError);
   });
 
   it('gives up waiting when the signal aborts, leaving no key behind, and refuses an unlock it does not hold', async () => {
