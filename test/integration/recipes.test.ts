@@ -142,6 +142,7 @@ describeWithGoPeer('Queue (Go: recipe.Queue)', () => {
       goQueue.send('dequeue');
       expect(await goQueue.next()).toBe(`dequeued ${item}`);
     }
+    await goQueue.finish(); // exits 0 once its stdin closes
   });
 
   it('gives each item to exactly one of several Go and nice-etcd readers', async () => {
