@@ -5,7 +5,9 @@
 //
 //   - Usage: go-peer <subcommand> [args...]. Each subcommand lives in the file of its concept
 //     (recipes.go, naming.go, mirror.go, ...) and adds itself from that file's init():
-//     register("barrier-wait", barrierWait). main.go only dispatches; no file edits another's.
+//     register("barrier", cmdBarrier). main.go holds only the dispatch and the shared helpers
+//     below; no file edits another's. All files share package main, so name functions after
+//     their file's concept (cmdX for subcommands) to keep names from clashing as files are added.
 //   - Endpoints come from the ETCD_ENDPOINTS environment variable (comma-separated host:port);
 //     connect() returns a clientv3 client for them, withClient() checks the arguments first.
 //   - Line protocol on stdout, one line per event: a subcommand prints `ready` (with ready())

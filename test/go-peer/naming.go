@@ -19,10 +19,10 @@ import (
 )
 
 func init() {
-	register("endpoints", endpointsManager)
+	register("endpoints", cmdEndpoints)
 }
 
-func endpointsManager(args []string) error {
+func cmdEndpoints(args []string) error {
 	return withClient(args, 1, "endpoints <target>", func(cli *clientv3.Client) error {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

@@ -18,20 +18,20 @@ import (
 )
 
 func init() {
-	register("barrier", barrier)
-	register("double-barrier", doubleBarrier)
-	register("queue", queue)
-	register("priority-queue", priorityQueue)
-	register("rwmutex", rwMutex)
+	register("barrier", cmdBarrier)
+	register("double-barrier", cmdDoubleBarrier)
+	register("queue", cmdQueue)
+	register("priority-queue", cmdPriorityQueue)
+	register("rwmutex", cmdRWMutex)
 }
 
-// done turns a call that returns only an error into a handler answering `word`.
-func done(word string, call func() error) func(string) (string, error) {
+// replyWith turns a call that returns only an error into a handler answering `word`.
+func replyWith(word string, call func() error) func(string) (string, error) {
 	return func(string) (string, error) { return word, call() }
 }
 
-// dequeue answers `dequeued <value>` with the next item of q.
-func dequeue(q interface{ Dequeue() (string, error) }) func(string) (string, error) {
+// dequeueReply answers `dequeued <value>` with the next item of q.
+func dequeueReply(q interface{ Dequeue() (string, error) }) func(string) (string, error) {
 	return func(string) (string, error) {
 		value, err := q.Dequeue()
 		return "dequeued " + value, err
@@ -50,35 +50,35 @@ func withSession(args []string, n int, usage string, body func(s *concurrency.Se
 	})
 }
 
-func barrier(args []string) error {
+func cmdBarrier(args []string) error {
 	return withClient(args, 1, "barrier <key>", func(cli *clientv3.Client) error {
 		b := recipe.NewBarrier(cli, args[0])
-		return serve(handlers{"hold": done("held", b.Hold), "release": done("released", b.Release), "wait": done("waited", b.Wait)})
+		return serve(handlers{"hold": replyWith("held", b.Hold), "release": replyWith("released", b.Release), "wait": replyWith("waited", b.Wait)})
 	})
 }
 
-func doubleBarrier(args []string) error {
+func cmdDoubleBarrier(args []string) error {
 	return withSession(args, 2, "double-barrier <key> <count>", func(s *concurrency.Session) error {
 		count, err := strconv.Atoi(args[1])
 		if err != nil {
 			return err
 		}
 		b := recipe.NewDoubleBarrier(s, args[0], count)
-		return serve(handlers{"enter": done("entered", b.Enter), "leave": done("left", b.Leave)})
+		return serve(handlers{"enter": replyWith("entered", b.Enter), "leave": replyWith("left", b.Leave)})
 	})
 }
 
-func queue(args []string) error {
+func cmdQueue(args []string) error {
 	return withClient(args, 1, "queue <prefix>", func(cli *clientv3.Client) error {
 		q := recipe.NewQueue(cli, args[0])
 		return serve(handlers{
 			"enqueue": func(value string) (string, error) { return "enqueued " + value, q.Enqueue(value) },
-			"dequeue": dequeue(q),
+			"dequeue": dequeueReply(q),
 		})
 	})
 }
 
-func priorityQueue(args []string) error {
+func cmdPriorityQueue(args []string) error {
 	return withClient(args, 1, "priority-queue <prefix>", func(cli *clientv3.Client) error {
 		q := recipe.NewPriorityQueue(cli, args[0])
 		return serve(handlers{
@@ -90,19 +90,19 @@ func priorityQueue(args []string) error {
 				}
 				return "enqueued " + value, q.Enqueue(value, uint16(pr))
 			},
-			"dequeue": dequeue(q),
+			"dequeue": dequeueReply(q),
 		})
 	})
 }
 
-func rwMutex(args []string) error {
+func cmdRWMutex(args []string) error {
 	return withSession(args, 1, "rwmutex <prefix>", func(s *concurrency.Session) error {
 		m := recipe.NewRWMutex(s, args[0])
 		return serve(handlers{
-			"rlock":   done("rlocked", m.RLock),
-			"runlock": done("runlocked", m.RUnlock),
-			"lock":    done("locked", m.Lock),
-			"unlock":  done("unlocked", m.Unlock),
+			"rlock":   replyWith("rlocked", m.RLock),
+			"runlock": replyWith("runlocked", m.RUnlock),
+			"lock":    replyWith("locked", m.Lock),
+			"unlock":  replyWith("unlocked", m.Unlock),
 		})
 	})
 }
