@@ -249,6 +249,22 @@ export class ElectionNoLeaderError extends EtcdError {
     super(ElectionNoLeaderError.code, details, options);
   }
 }
+/** A recipe's key already exists: `Barrier.hold()` on a held barrier (Go's recipe.ErrKeyExists). */
+export class KeyExistsError extends EtcdError {
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.FAILED_PRECONDITION;
+  constructor(details = 'key already exists', options?: EtcdErrorOptions) {
+    super(KeyExistsError.code, details, options);
+  }
+}
+/** `DoubleBarrier.enter()` when its count of participants has already entered (Go's recipe.ErrTooManyClients). */
+export class TooManyClientsError extends EtcdError {
+  /** The gRPC code of this class. */
+  static readonly code: Status = Status.FAILED_PRECONDITION;
+  constructor(details = 'too many clients', options?: EtcdErrorOptions) {
+    super(TooManyClientsError.code, details, options);
+  }
+}
 /** `stm()` ran out of attempts: every commit conflicted with another writer. */
 export class StmConflictError extends EtcdError {
   /** The gRPC code of this class. */

@@ -31,10 +31,10 @@ export async function waitDeletes(session: Session, prefix: Buffer, maxCreateRev
 }
 
 /** Throws when the caller aborted or the session ended. @internal */
-export function throwIfEnded(session: Session, signal?: AbortSignal): void {
+export function throwIfEnded(session: Session | undefined, signal?: AbortSignal): void {
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
     throw new AbortedError(reason instanceof Error ? `the wait was aborted: ${reason.message}` : 'the wait was aborted', { cause: reason });
   }
-  if (session.ended) throw new SessionExpiredError();
+  if (session?.ended) throw new SessionExpiredError();
 }

@@ -5,9 +5,11 @@
 //
 //   - Usage: go-peer <subcommand> [args...]. Each subcommand lives in the file of its concept
 //     (recipes.go, naming.go, mirror.go, ...) and adds itself from that file's init():
-//     register("barrier-wait", barrierWait). main.go only dispatches; no file edits another's.
+//     register("barrier", cmdBarrier). main.go holds only the dispatch and the shared helpers
+//     below; no file edits another's. All files share package main, so name functions after
+//     their file's concept (cmdX for subcommands) to keep names from clashing as files are added.
 //   - Endpoints come from the ETCD_ENDPOINTS environment variable (comma-separated host:port);
-//     connect() returns a clientv3 client for them.
+//     connect() returns a clientv3 client for them, withClient() checks the arguments first.
 //   - Line protocol on stdout, one line per event: a subcommand prints `ready` (with ready())
 //     once it is set up, then result lines (with emit()). Commands, where a subcommand takes
 //     any, are read from stdin one per line; stdin closing means "finish". serve() runs the
@@ -57,6 +59,19 @@ func connect() (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second})
 }
 
+// withClient checks that there are n args (printing usage otherwise), connects, and runs body.
+func withClient(args []string, n int, usage string, body func(cli *clientv3.Client) error) error {
+	if len(args) != n {
+		return fmt.Errorf("usage: %s", usage)
+	}
+	cli, err := connect()
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	return body(cli)
+}
+
 // ready tells the harness that the subcommand is set up.
 func ready() { emit("ready") }
 
@@ -69,14 +84,18 @@ func emit(format string, args ...interface{}) {
 	fmt.Printf(format+"\n", args...)
 }
 
-// serve prints ready, then runs each stdin line `<verb> <argument>` through handlers[verb]
+// handlers maps a command's verb to what it does: it gets the rest of the line and returns
+// the result line.
+type handlers = map[string]func(arg string) (string, error)
+
+// serve prints ready, then runs each stdin line `<verb> <argument>` through commands[verb]
 // and prints the line it returns, until stdin closes.
-func serve(handlers map[string]func(arg string) (string, error)) error {
+func serve(commands handlers) error {
 	ready()
 	scanner := bufio.NewScanner(os.Stdin)
 	for scanner.Scan() {
 		verb, arg, _ := strings.Cut(scanner.Text(), " ")
-		handle := handlers[verb]
+		handle := commands[verb]
 		if handle == nil {
 			return fmt.Errorf("unknown command %q", verb)
 		}

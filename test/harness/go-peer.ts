@@ -29,7 +29,7 @@ export function goPeerBuild(): GoPeerBuild {
   } catch (error) {
     const { status, stderr } = error as { status?: number; stderr?: string };
     if (status === 3 && !process.env.CI) {
-      build = { skipReason: `Go interop tests skipped: ${String(stderr).trim()}` };
+      build = { skipReason: `Go interop tests skipped: ${String(stderr).trim().split('\n').pop()}` };
     } else {
       throw new Error(`scripts/build-go-peer failed (exit ${status}):\n${stderr}`, { cause: error });
     }
@@ -37,11 +37,14 @@ export function goPeerBuild(): GoPeerBuild {
   return build;
 }
 
+let warned = false;
+
 /** `describe` when the Go peer can be built here; otherwise `describe.skip`, printing why. */
 export function describeWithGoPeer(name: string, fn: () => void): void {
   const peer = goPeerBuild();
   if ('skipReason' in peer) {
-    console.warn(peer.skipReason);
+    if (!warned) console.warn(peer.skipReason);
+    warned = true;
     describe.skip(name, fn);
   } else {
     describe(name, fn);
@@ -64,13 +67,17 @@ export class GoPeer {
     readonly subcommand: string,
     private readonly child: ChildProcess,
   ) {
+    // 'close' comes after the output is read to its end (and after a failed spawn's 'error').
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      child.once('close', (code, signal) => {
         this.ended = true;
         this.wake?.();
         resolve(code ?? signal ?? 'SIGKILL');
       });
     });
+    child.once('error', (error) => (this.stderr += `${error.message}\n`));
+    // Writing to a peer that has ended fails with EPIPE; next() and finish() report the end.
+    child.stdin?.on('error', () => undefined);
     child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       this.lines.push(line);
@@ -82,11 +89,7 @@ export class GoPeer {
   async next(timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (this.taken >= this.lines.length) {
-      if (this.ended && this.taken >= this.lines.length) {
-        await this.exited;
-        // Lines are read asynchronously: the exit can overtake the last of them.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (this.taken < this.lines.length) break;
+      if (this.ended) {
         throw new Error(`go-peer ${this.subcommand} ended (${await this.exited}) before printing another line; stderr:\n${this.stderr}`);
       }
       const left = deadline - Date.now();
