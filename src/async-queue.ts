@@ -63,9 +63,12 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return this.#items.length;
   }
 
-  /** Drops the slots of taken or dropped items once they are most of the array (so a shift stays O(1) on average). */
+  /**
+   * Drops the slots of taken or dropped items once they are most of the array (so a shift stays
+   * O(1) on average); a small bounded queue compacts sooner, so that it holds a few times its limit.
+   */
   #compact(): void {
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+    if (this.#head > Math.min(1024, this.limit) && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
