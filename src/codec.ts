@@ -67,13 +67,15 @@ function encoded(definition: { methods: object }, complete: boolean, decoders: R
 /**
  * The service definitions the client sends with. nice-grpc encodes a request as
  * `encode(fromPartial(request))`, copying every field first; KV requests (the hot path) are
- * built complete by op.ts, and the type below holds every caller to complete messages, so KV
- * sends them as they are. The other services keep `fromPartial` (their callers pass partial
- * messages); all share the writer. KV and Watch responses are read by decoders.ts.
+ * built complete by op.ts (lease requests by lease.ts), and the type below holds every caller to
+ * complete messages, so KV and Lease send them as they are. The other services keep
+ * `fromPartial` (their callers pass partial messages); all share the writer. KV and Watch
+ * responses are read by decoders.ts.
  * @internal
  */
 export const wireDefinitions = {
   ...(Object.fromEntries(Object.entries(definitions).map(([name, definition]) => [name, encoded(definition, false)])) as Definitions),
   kv: encoded(definitions.kv, true, responseDecoders.kv) as CompleteRequests<Definitions['kv']>,
   watch: encoded(definitions.watch, false, responseDecoders.watch) as Definitions['watch'],
+  lease: encoded(definitions.lease, true) as CompleteRequests<Definitions['lease']>,
 };
