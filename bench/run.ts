@@ -1,6 +1,11 @@
 // Benchmarks of the workloads in shared/reference/benchmarks.md, printed as one JSON line each.
 //
 //   npm run bench -- [--clients nice-etcd,etcd3] [--workloads put-seq,put-conc,...] [--runs 3] [--etcd 3.4|3.5]
+//                    [--cpu-prof <dir>] [--cpu-prof-interval <µs>]
+//
+// `--cpu-prof` writes one V8 CPU profile per client, run and workload, of the timed window only
+// (warm-up and setup left out), to open in Chrome DevTools; the profiler's own cost then counts
+// in the CPU figures, so read them from a run without it.
 //
 // Each client in each run gets a fresh etcd (data dir on /dev/shm, 8 GiB quota) and one client
 // object; the order of the clients alternates between runs. Figures vary ±20% run to run on
@@ -11,6 +16,9 @@
 // Memory workloads (not in the default list): `watchers-10k` opens 10,000 watchers and
 // `leases-10k` keeps 10,000 leases alive on one client, printing RSS and CPU every second and
 // the growth per watcher or lease.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../src/index.js';
 import { type EtcdServer, startEtcd } from '../test/harness/index.js';
@@ -29,12 +37,18 @@ interface Result {
 
 const value = Buffer.alloc(256, 'v');
 
+/** Where `--cpu-prof` writes profiles (undefined: no profiling), and the sampling interval in µs. */
+const profiling: { dir: string | undefined; interval: number; label: string } = { dir: undefined, interval: 1000, label: '' };
+
 function parseArgs(): { workloads: string[]; runs: number; clientNames: string[] } {
   const args = process.argv.slice(2);
   const get = (name: string) => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : undefined;
   };
+  profiling.dir = get('cpu-prof');
+  profiling.interval = Number(get('cpu-prof-interval') ?? 1000);
+  if (profiling.dir) mkdirSync(profiling.dir, { recursive: true });
   const version = get('etcd');
   if (version) process.env.NICE_ETCD_VERSION = version;
   const all = ['put-seq', 'put-conc', 'get-conc', 'get-serializable-conc', 'range-10k', 'txn-conc', 'watch-throughput', 'lease-keepalive'];
@@ -66,12 +80,30 @@ async function pool(count: number, concurrency: number, fn: (i: number) => Promi
 }
 
 async function measure(workload: string, ops: number, concurrency: number, body: () => Promise<{ latencies?: number[]; errors: number; extra?: Record<string, number> }>): Promise<Result> {
+  const profiler = profiling.dir ? await startProfiler() : undefined;
   const cpu = process.cpuUsage();
   const started = performance.now();
   const out = await body();
   const wall = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  if (profiler) await profiler.stop(join(profiling.dir as string, `${profiling.label}-${workload}.cpuprofile`.replace(/[/@]/g, '_')));
   return { workload, ops, concurrency, wall_s: wall, cpu_s: (used.user + used.system) / 1e6, ...out };
+}
+
+/** Profiles the main thread until `stop` writes the profile to `file`. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: profiling.interval });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -190,6 +222,7 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
 async function benchOnce(run: number, name: string, workloads: string[]): Promise<void> {
   const etcd: EtcdServer = await startEtcd({ args: ['--quota-backend-bytes=8589934592'] });
   const client = clients[name](etcd.endpoint);
+  profiling.label = `${name}-run${run}`;
   // Untimed steps (settling, checking leases) go through a separate nice-etcd client.
   const admin = new Client({ endpoints: [etcd.endpoint], timeout: 60_000 });
   const base = `bench/${name}/${process.pid}-${Date.now()}`;

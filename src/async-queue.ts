@@ -38,6 +38,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     if (this.size >= this.limit) {
       this.#items[this.#head] = undefined as T;
       this.#head++;
+      // Nobody may ever read a bounded queue (a keep-alive's answers): without this its array
+      // would grow by one slot per push for the life of the handle.
+      this.#compact();
     }
     this.#items.push(item);
     this.#wake?.();
@@ -50,12 +53,25 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     const item = this.#items[this.#head];
     this.#items[this.#head] = undefined as T;
     this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+    this.#compact();
+    this.#taken++;
+    return item;
+  }
+
+  /** Array slots held, taken items included until the next compaction (for tests). */
+  get slots(): number {
+    return this.#items.length;
+  }
+
+  /**
+   * Drops the slots of taken or dropped items once they are most of the array (so a shift stays
+   * O(1) on average); a small bounded queue compacts sooner, so that it holds a few times its limit.
+   */
+  #compact(): void {
+    if (this.#head > Math.min(1024, this.limit) && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
-    this.#taken++;
-    return item;
   }
 
   /** Ends the iteration once the queued items are taken; with `error`, the iteration then throws it. Idempotent. */

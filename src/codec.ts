@@ -1,4 +1,5 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { responseDecoders } from './decoders.js';
 import { type Definitions, definitions } from './policy.js';
 import { withNewerFields } from './newer-fields.js';
 
@@ -48,13 +49,18 @@ type CompleteRequests<D extends { methods: object }> = Omit<D, 'methods'> & {
   };
 };
 
-/** The definition with every request encoded by the shared writer; `complete` also drops `fromPartial`. */
-function encoded(definition: { methods: object }, complete: boolean): unknown {
+/**
+ * The definition with every request encoded by the shared writer; `complete` also drops
+ * `fromPartial`; responses of the methods in `decoders` are decoded by those (decoders.ts).
+ */
+function encoded(definition: { methods: object }, complete: boolean, decoders: Record<string, (input: Uint8Array) => unknown> = {}): unknown {
   const methods: Record<string, unknown> = {};
-  for (const [key, method] of Object.entries(definition.methods) as Array<[string, { requestType: RequestType }]>) {
+  for (const [key, method] of Object.entries(definition.methods) as Array<[string, { requestType: RequestType; responseType: object }]>) {
     const { encode, decode, fromPartial } = method.requestType;
     const requestType = { encode: encodeShared((m: never, w) => encode(m, w)), decode, ...(complete ? {} : { fromPartial }) };
-    methods[key] = { ...method, requestType };
+    const decodeResponse = decoders[key];
+    const responseType = decodeResponse ? { ...method.responseType, decode: decodeResponse } : method.responseType;
+    methods[key] = { ...method, requestType, responseType };
   }
   return { ...definition, methods };
 }
@@ -62,14 +68,17 @@ function encoded(definition: { methods: object }, complete: boolean): unknown {
 /**
  * The service definitions the client sends with. nice-grpc encodes a request as
  * `encode(fromPartial(request))`, copying every field first; KV requests (the hot path) are
- * built complete by op.ts, and the type below holds every caller to complete messages, so KV
- * sends them as they are. The other services keep `fromPartial` (their callers pass partial
- * messages); all share the writer.
+ * built complete by op.ts (lease requests by lease.ts), and the type below holds every caller to
+ * complete messages, so KV and Lease send them as they are. The other services keep
+ * `fromPartial` (their callers pass partial messages); all share the writer. KV and Watch
+ * responses are read by decoders.ts.
  * @internal
  */
 export const wireDefinitions = {
   ...(Object.fromEntries(Object.entries(definitions).map(([name, definition]) => [name, encoded(definition, false)])) as Definitions),
-  kv: encoded(definitions.kv, true) as CompleteRequests<Definitions['kv']>,
+  kv: encoded(definitions.kv, true, responseDecoders.kv) as CompleteRequests<Definitions['kv']>,
+  watch: encoded(definitions.watch, false, responseDecoders.watch) as Definitions['watch'],
+  lease: encoded(definitions.lease, true) as CompleteRequests<Definitions['lease']>,
   // Status, HashKV and Snapshot answers also carry what a 3.6+ server adds (newer-fields.ts).
   maintenance: withNewerFields(encoded(definitions.maintenance, false) as Definitions['maintenance']),
 };

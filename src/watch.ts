@@ -346,7 +346,8 @@ export class WatchState implements WatchSource {
   }
 
   #emit<K extends keyof WatcherEvents>(event: K, value: WatcherEvents[K]): void {
-    for (const listener of (this.#listeners[event] ?? []) as Array<Listener<WatcherEvents[K]>>) listener(value);
+    const listeners = this.#listeners[event] as Array<Listener<WatcherEvents[K]>> | undefined;
+    if (listeners) for (const listener of listeners) listener(value);
   }
 }
 

@@ -27,6 +27,12 @@ export interface SessionOptions {
 const minKeepAliveInterval = 5_000;
 const backoffMultiplier = 1.6;
 const backoffJitter = 0.2;
+// HTTP/2 flow-control windows we announce. Node's defaults (64 KiB per stream and for the
+// connection) make etcd wait for a WINDOW_UPDATE round trip every 64 KiB of a large range;
+// with 4 MiB per stream and 16 MiB per connection a 3 MB range arrives in one go. A paused
+// reader (a slow watch consumer) still stops its stream: the server sends at most a window.
+const streamWindowSize = 4 * 1024 * 1024;
+const connectionWindowSize = 16 * 1024 * 1024;
 
 /**
  * One endpoint's HTTP/2 connection: connects lazily when a call needs it, within
@@ -84,7 +90,7 @@ export class EndpointSession {
         })
       : tcpConnect({ host: endpoint.host, port: endpoint.port });
     socket.setNoDelay(true);
-    const session = connect(authority, { createConnection: () => socket, settings: { enablePush: false } });
+    const session = connect(authority, { createConnection: () => socket, settings: { enablePush: false, initialWindowSize: streamWindowSize } });
     this.session = session;
     socket.on('error', (error: Error) => {
       if (this.session === session && this.state === 'connecting') fail(error);
@@ -115,6 +121,7 @@ export class EndpointSession {
     session.once('remoteSettings', () => {
       if (this.session !== session || this.state !== 'connecting') return;
       clearTimeout(timer);
+      session.setLocalWindowSize(connectionWindowSize);
       this.backoff = options.backoff.initial;
       if (this.active === 0) session.unref();
       this.startKeepAlive();

@@ -14,8 +14,9 @@ describe('the wire definitions', () => {
     expect(Buffer.from(wireDefinitions.kv.methods.range.requestType.encode(range).finish())).toEqual(Buffer.from(RangeRequest.encode(range).finish()));
   });
 
-  it('send KV requests without a fromPartial copy', () => {
+  it('send KV and Lease requests without a fromPartial copy', () => {
     expect(wireDefinitions.kv.methods.put.requestType).not.toHaveProperty('fromPartial');
+    expect(wireDefinitions.lease.methods.leaseKeepAlive.requestType).not.toHaveProperty('fromPartial');
   });
 
   it('keep fromPartial for the services whose callers pass partial requests', () => {

@@ -1,0 +1,76 @@
+// Paired before/after: this tree's nice-etcd against another checkout's (BENCH_BASE), on one
+// etcd, in alternating blocks, so both see the same machine load. Prints client CPU µs per op of
+// each block and the medians. On a shared machine this separates a few percent where
+// `npm run bench` (a fresh etcd per client, minutes apart) cannot.
+//
+//   BENCH_BASE=/tmp/base npx tsx bench/ab.ts [--workload put|get|txn] [--blocks 12] [--ops 2000]
+//
+// (BENCH_BASE as for bench/run.ts: `git archive <commit> src generated | tar -x -C /tmp/base`
+// and a node_modules symlink beside it.)
+import { startEtcd } from '../test/harness/index.js';
+import { type BenchClient, clients } from './clients.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const workload = arg('workload', 'put');
+const blocks = Number(arg('blocks', '12'));
+const ops = Number(arg('ops', '2000'));
+const value = Buffer.alloc(256, 'v');
+
+async function pool(count: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
+}
+
+async function block(client: BenchClient, revisions: Map<string, bigint>): Promise<number> {
+  const key = (i: number) => `ab/${client.name}/${i % 1000}`;
+  const cpu = process.cpuUsage();
+  await pool(ops, async (i) => {
+    if (workload === 'put') revisions.set(key(i), await client.put(key(i), value));
+    else if (workload === 'get') await client.get(key(i), false);
+    else if (workload === 'txn') {
+      // Only the first txn on a key finds its recorded revision; a failed compare is still one
+      // full txn round trip, and both sides run the same sequence.
+      await client.putIfModRevision(key(i), revisions.get(key(i)) ?? 0n, value);
+    } else throw new Error(`unknown workload ${workload}`);
+  });
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / ops;
+}
+
+async function main(): Promise<void> {
+  if (!process.env.BENCH_BASE) throw new Error('set BENCH_BASE to another checkout (see the comment at the top)');
+  const etcd = await startEtcd({ args: ['--quota-backend-bytes=8589934592'] });
+  const pair = [clients['nice-etcd'](etcd.endpoint), clients['nice-etcd@base'](etcd.endpoint)];
+  const revisions = pair.map(() => new Map<string, bigint>());
+  const results: number[][] = [[], []];
+  try {
+    for (const [i, c] of pair.entries()) {
+      for (let k = 0; k < 1000; k++) revisions[i].set(`ab/${c.name}/${k}`, await c.put(`ab/${c.name}/${k}`, value));
+    }
+    for (let round = 0; round < blocks; round++) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) results[i].push(await block(pair[i], revisions[i]));
+    }
+  } finally {
+    await Promise.all(pair.map((c) => c.close()));
+    await etcd.destroy();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const [i, c] of pair.entries()) {
+    console.log(`${c.name.padEnd(16)} ${workload} µs/op median ${median(results[i]).toFixed(1)}  blocks ${results[i].map((x) => x.toFixed(0)).join(' ')}`);
+  }
+  console.log(`ratio this/base ${(median(results[0]) / median(results[1])).toFixed(3)} (the first block of each warms up; ${blocks} blocks of ${ops} ops, 64 in flight)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
