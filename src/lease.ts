@@ -11,6 +11,7 @@ import { ReconnectingStream } from './stream.js';
 
 /** The result of `lease.grant`. */
 export interface LeaseGrant {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** The lease id: a positive int64 chosen by etcd unless one was asked for. */
   id: bigint;
@@ -20,7 +21,9 @@ export interface LeaseGrant {
 
 /** The result of `lease.timeToLive`. */
 export interface LeaseTimeToLive {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
+  /** The lease id asked about. */
   id: bigint;
   /** Seconds left; -1 when the lease has expired or does not exist. */
   ttl: number;
@@ -32,7 +35,9 @@ export interface LeaseTimeToLive {
 
 /** One keep-alive answer from etcd. */
 export interface KeepAliveResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
+  /** The lease kept alive. */
   id: bigint;
   /** The TTL the lease was refreshed to, in seconds. */
   ttl: number;
@@ -105,6 +110,7 @@ export class KeepAlive implements AsyncIterable<KeepAliveResponse> {
     this.#state.stop();
   }
 
+  /** Yields etcd's keep-alive answers (the latest 16 are buffered); the loop ends when the keep-alive does, without throwing. */
   [Symbol.asyncIterator](): AsyncIterator<KeepAliveResponse> {
     return this.#state.answers[Symbol.asyncIterator]();
   }

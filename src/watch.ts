@@ -50,6 +50,7 @@ export interface WatchOptions extends RangeOptions {
 
 /** One change to a key. */
 export interface WatchEvent {
+  /** Whether the key was written or deleted. */
   type: 'put' | 'delete';
   /** The key-value after the change (for a delete: the key, an empty value and the delete's revision). */
   kv: KeyValue;
@@ -59,7 +60,9 @@ export interface WatchEvent {
 
 /** A batch of events (or a progress notice) delivered by a watcher. */
 export interface WatchResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
+  /** The changes, in revision order (empty for progress and creation notices). */
   events: WatchEvent[];
   /** True for a progress notice: no events, and every change up to `header.revision` was delivered. */
   progressNotify: boolean;
@@ -72,7 +75,9 @@ export interface WatchResponse {
  * `nextRevision` is the first revision it did not deliver, to watch again from there.
  */
 export class WatchOverflowError extends EtcdError {
+  /** Made by the watcher with the first undelivered revision and its `maxBufferedEvents`. */
   constructor(
+    /** The first revision not delivered: watch again from it to miss nothing. */
     readonly nextRevision: bigint,
     limit: number,
   ) {
@@ -159,6 +164,10 @@ export class Watcher implements AsyncIterable<WatchResponse> {
     await this.#source.ended;
   }
 
+  /**
+   * Yields each response in revision order; the loop ends after `cancel()`, and throws the error
+   * that ended the watcher otherwise (`CompactedError`, `WatchOverflowError`, ...).
+   */
   [Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
     return this.#source[Symbol.asyncIterator]();
   }

@@ -14,6 +14,7 @@ export interface CampaignOptions {
 
 /** The leader as `observe()` and `leader()` report it. */
 export interface LeaderValue {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** The leader's key-value: key `<prefix>/<lease id in hex>`, value its proclamation. */
   kv: KeyValue;

@@ -14,10 +14,15 @@ import { NamespacedElectionService, NamespacedLockService } from './lock-service
 
 /** What a namespace wraps: the client, or another namespace. */
 export interface Namespaceable extends KV {
+  /** The lease calls. */
   readonly lease: LeaseApi;
+  /** etcd's server-side Lock service. */
   readonly lockService: LockService;
+  /** etcd's server-side Election service. */
   readonly electionService: ElectionService;
+  /** Watches a key or range. */
   watch(key: Bytes, options?: WatchOptions): Watcher;
+  /** Asks etcd for a progress notice on every watcher of the stream. */
   watchProgress(): void;
 }
 
