@@ -67,6 +67,16 @@ export interface KeepAliveOptions {
  * Keeps one lease alive until stopped, and says why it ended. Iterate it to see each answer
  * (only the latest 16 are buffered); `ended` resolves once it ends, with the reason, and
  * `cause` then says what went wrong for `lost` and `expired`.
+ *
+ * @example
+ * ```ts
+ * const lease = await client.lease.grant(30);           // TTL in seconds
+ * await client.put('service/me', 'addr', { lease: lease.id });
+ * const keepAlive = lease.keepAlive();                  // refreshes every TTL/3
+ * keepAlive.ended.then((reason) => {                    // 'stopped' | 'expired' | 'lost' | 'closed'
+ *   if (reason === 'lost' || reason === 'expired') console.error('lease gone:', keepAlive.cause);
+ * });
+ * ```
  */
 export class KeepAlive implements AsyncIterable<KeepAliveResponse> {
   readonly #state: KeepAliveState;

@@ -123,6 +123,16 @@ export interface WatchSource extends AsyncIterable<WatchResponse> {
  * A watch on a key or range. Consume it with `for await (const response of watcher)`, or with
  * callbacks (`on('put' | 'delete' | 'response' | 'error' | 'end')`): one style per watcher.
  * It survives reconnects: each event is delivered exactly once, in revision order.
+ *
+ * @example
+ * ```ts
+ * const watcher = client.watch('jobs/', { prefix: true, startRevision: 100n, signal });
+ * for await (const { events } of watcher) {
+ *   for (const event of events) console.log(event.type, event.kv.key.toString(), event.kv.modRevision);
+ * }
+ * // Ends quietly on cancel() or an aborted signal; throws CompactedError if revision 100 was
+ * // compacted away (re-read, then watch from the read's header.revision + 1n).
+ * ```
  */
 export class Watcher implements AsyncIterable<WatchResponse> {
   readonly #source: WatchSource;
