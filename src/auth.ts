@@ -11,7 +11,9 @@ export type PermissionType = 'read' | 'write' | 'readwrite';
 
 /** A permission of a role on a key, a range [key, rangeEnd) or everything from key on (rangeEnd "\x00"). */
 export interface Permission {
+  /** What the permission allows. */
   type: PermissionType;
+  /** The key, or the first key of the range. */
   key: Buffer;
   /** Empty for a single key. */
   rangeEnd: Buffer;

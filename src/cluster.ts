@@ -11,7 +11,9 @@ export interface Member {
   id: bigint;
   /** Empty until the member has started and published its name. */
   name: string;
+  /** URLs the other members reach it at (raft traffic). */
   peerUrls: string[];
+  /** URLs clients reach it at; empty until it has started. */
   clientUrls: string[];
   /** A learner receives the log but does not vote; promote it when it has caught up. */
   isLearner: boolean;

@@ -47,17 +47,17 @@ export interface ClientConfig {
    * grpc-js transport they must then be IP addresses). Every endpoint is checked by the constructor (`ConfigError`).
    */
   endpoints: string | string[];
-  /** Bound of one connection attempt (TCP, TLS and HTTP/2 handshake). Default 5,000. */
+  /** Bound of one connection attempt (TCP, TLS and HTTP/2 handshake). Default 5,000 ms. */
   dialTimeout?: number;
-  /** Default timeout of each unary call, retries included; per-call `timeout` overrides it. Default 10,000. */
+  /** Default timeout of each unary call, retries included; per-call `timeout` overrides it. Default 10,000 ms. */
   timeout?: number;
   /** Largest request the client sends, in bytes; larger ones fail before sending. Default 2 MiB. */
   maxCallSendMsgSize?: number;
   /** Largest response the client accepts, in bytes. Default 2 GiB - 1 (no practical limit). */
   maxCallRecvMsgSize?: number;
-  /** Interval of HTTP/2 keepalive pings on an active connection; 0 disables them. Default 30,000. */
+  /** Interval of HTTP/2 keepalive pings on an active connection; 0 disables them. Default 30,000 ms. */
   keepAliveTime?: number;
-  /** How long a keepalive ping may go unanswered before the connection is dropped. Default 10,000. */
+  /** How long a keepalive ping may go unanswered before the connection is dropped. Default 10,000 ms. */
   keepAliveTimeout?: number;
   /** Retries of calls that are safe to repeat. */
   retry?: RetryConfig;

@@ -3,7 +3,9 @@ import { ConfigError } from './errors.js';
 
 /** One etcd client URL, parsed. */
 export interface Endpoint {
+  /** Host name or IP address (IPv6 without brackets). */
   host: string;
+  /** TCP port, as the URL names it. */
   port: number;
   /** True for `https://` URLs: the connection must use TLS. */
   secure: boolean;

@@ -30,6 +30,7 @@ export class EtcdError extends Error {
   /** `/package.Service/Method` of the call that failed, when there was one. */
   readonly path: string | undefined;
 
+  /** Makes an error with the gRPC `code` and the unadorned `details`; the message adds `options.path` and the code's name when a path is given. */
   constructor(code: Status, details: string, options: EtcdErrorOptions = {}) {
     super(options.path ? `${options.path} ${Status[code]}: ${details}` : details, { cause: options.cause });
     this.name = new.target.name;
@@ -40,7 +41,10 @@ export class EtcdError extends Error {
     Object.defineProperty(this, brand, { value: true });
   }
 
-  // `instanceof EtcdError` must hold across duplicated module copies (jest registries, bundles).
+  /**
+   * `instanceof EtcdError` holds for an error from any copy of this module (jest registries,
+   * bundles), by a brand; subclasses keep the ordinary prototype check.
+   */
   static override [Symbol.hasInstance](instance: unknown): boolean {
     if (this !== EtcdError) return Function.prototype[Symbol.hasInstance].call(this, instance);
     return typeof instance === 'object' && instance !== null && brand in instance;
@@ -58,6 +62,7 @@ type ErrorClass = (new (details?: string, options?: EtcdErrorOptions) => EtcdErr
 export class InvalidArgumentError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.INVALID_ARGUMENT;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.INVALID_ARGUMENT, details ?? etcdMessage(new.target) ?? 'invalid argument', options);
   }
@@ -66,6 +71,7 @@ export class InvalidArgumentError extends EtcdError {
 export class OutOfRangeError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.OUT_OF_RANGE;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.OUT_OF_RANGE, details ?? etcdMessage(new.target) ?? 'out of range', options);
   }
@@ -74,6 +80,7 @@ export class OutOfRangeError extends EtcdError {
 export class ResourceExhaustedError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.RESOURCE_EXHAUSTED;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.RESOURCE_EXHAUSTED, details ?? etcdMessage(new.target) ?? 'resource exhausted', options);
   }
@@ -82,6 +89,7 @@ export class ResourceExhaustedError extends EtcdError {
 export class NotFoundError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.NOT_FOUND;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.NOT_FOUND, details ?? etcdMessage(new.target) ?? 'not found', options);
   }
@@ -90,6 +98,7 @@ export class NotFoundError extends EtcdError {
 export class FailedPreconditionError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.FAILED_PRECONDITION;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.FAILED_PRECONDITION, details ?? etcdMessage(new.target) ?? 'failed precondition', options);
   }
@@ -98,6 +107,7 @@ export class FailedPreconditionError extends EtcdError {
 export class PermissionDeniedError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.PERMISSION_DENIED;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.PERMISSION_DENIED, details ?? etcdMessage(new.target) ?? 'permission denied', options);
   }
@@ -106,6 +116,7 @@ export class PermissionDeniedError extends EtcdError {
 export class UnauthenticatedError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.UNAUTHENTICATED;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.UNAUTHENTICATED, details ?? etcdMessage(new.target) ?? 'unauthenticated', options);
   }
@@ -114,6 +125,7 @@ export class UnauthenticatedError extends EtcdError {
 export class UnimplementedError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.UNIMPLEMENTED;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.UNIMPLEMENTED, details ?? etcdMessage(new.target) ?? 'unimplemented', options);
   }
@@ -122,6 +134,7 @@ export class UnimplementedError extends EtcdError {
 export class UnavailableError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.UNAVAILABLE;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.UNAVAILABLE, details ?? etcdMessage(new.target) ?? 'unavailable', options);
   }
@@ -130,6 +143,7 @@ export class UnavailableError extends EtcdError {
 export class DataLossError extends EtcdError {
   /** The gRPC code of this class and its subclasses. */
   static readonly code: Status = Status.DATA_LOSS;
+  /** `details` defaults to etcd's own message for the class (e.g. `etcdserver: requested lease not found`), or the code's name; `options` adds the reason, RPC path and cause. */
   constructor(details?: string, options?: EtcdErrorOptions) {
     super(Status.DATA_LOSS, details ?? etcdMessage(new.target) ?? 'data loss', options);
   }
@@ -189,6 +203,7 @@ export class ServerTimeoutError extends UnavailableError {}
 export class ClientClosedError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.CANCELLED;
+  /** `details` defaults to `'the etcd client is closed'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'the etcd client is closed', options?: EtcdErrorOptions) {
     super(ClientClosedError.code, details, options);
   }
@@ -197,6 +212,7 @@ export class ClientClosedError extends EtcdError {
 export class AbortedError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.CANCELLED;
+  /** `details` defaults to `'the call was aborted'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'the call was aborted', options?: EtcdErrorOptions) {
     super(AbortedError.code, details, options);
   }
@@ -205,6 +221,7 @@ export class AbortedError extends EtcdError {
 export class DeadlineExceededError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.DEADLINE_EXCEEDED;
+  /** `details` defaults to `'the call did not finish within its timeout'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'the call did not finish within its timeout', options?: EtcdErrorOptions) {
     super(DeadlineExceededError.code, details, options);
   }
@@ -213,6 +230,7 @@ export class DeadlineExceededError extends EtcdError {
 export class LockedError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.FAILED_PRECONDITION;
+  /** `details` defaults to `'mutex: Locked by another session'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'mutex: Locked by another session', options?: EtcdErrorOptions) {
     super(LockedError.code, details, options);
   }
@@ -221,6 +239,7 @@ export class LockedError extends EtcdError {
 export class SessionExpiredError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.FAILED_PRECONDITION;
+  /** `details` defaults to `'mutex: session is expired'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'mutex: session is expired', options?: EtcdErrorOptions) {
     super(SessionExpiredError.code, details, options);
   }
@@ -229,6 +248,7 @@ export class SessionExpiredError extends EtcdError {
 export class LockReleasedError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.FAILED_PRECONDITION;
+  /** `details` defaults to `'mutex: lock has already been released'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'mutex: lock has already been released', options?: EtcdErrorOptions) {
     super(LockReleasedError.code, details, options);
   }
@@ -237,6 +257,7 @@ export class LockReleasedError extends EtcdError {
 export class ElectionNotLeaderError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.FAILED_PRECONDITION;
+  /** `details` defaults to `'election: not leader'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'election: not leader', options?: EtcdErrorOptions) {
     super(ElectionNotLeaderError.code, details, options);
   }
@@ -245,6 +266,7 @@ export class ElectionNotLeaderError extends EtcdError {
 export class ElectionNoLeaderError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.NOT_FOUND;
+  /** `details` defaults to `'election: no leader'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'election: no leader', options?: EtcdErrorOptions) {
     super(ElectionNoLeaderError.code, details, options);
   }
@@ -269,6 +291,7 @@ export class TooManyClientsError extends EtcdError {
 export class StmConflictError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.ABORTED;
+  /** `attempts` is how many times the transaction ran before giving up. */
   constructor(attempts: number) {
     super(StmConflictError.code, `stm: the transaction conflicted on each of its ${attempts} attempts`);
   }
@@ -279,6 +302,7 @@ export class StmConflictError extends EtcdError {
  * (Go's ordering `ErrNoGreaterRev`): reading it would go back in time.
  */
 export class OrderingViolationError extends UnavailableError {
+  /** Made by the ordered KV with the stale and the newest revision; `details` defaults to Go's message. */
   constructor(
     /** The revision of the stale response. */
     readonly revision: bigint,
@@ -294,6 +318,7 @@ export class OrderingViolationError extends UnavailableError {
 export class ConfigError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.INVALID_ARGUMENT;
+  /** `details` says what is wrong with the configuration; `options` adds the cause. */
   constructor(details: string, options?: EtcdErrorOptions) {
     super(ConfigError.code, details, options);
   }

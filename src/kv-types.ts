@@ -18,7 +18,9 @@ export interface ResponseHeader {
 
 /** A key-value as etcd stores it; key and value are Buffers (zero-copy views of the response). */
 export interface KeyValue {
+  /** The key. */
   key: Buffer;
+  /** The value (empty with `keysOnly`). */
   value: Buffer;
   /** The revision at which the key was created. */
   createRevision: bigint;
@@ -32,6 +34,7 @@ export interface KeyValue {
 
 /** The result of `get`. */
 export interface GetResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** The matching key-values (empty with `countOnly`). */
   kvs: KeyValue[];
@@ -43,6 +46,7 @@ export interface GetResponse {
 
 /** The result of `put`. */
 export interface PutResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** The key-value before the put, with `prevKv: true` and when the key existed. */
   prevKv: KeyValue | undefined;
@@ -50,6 +54,7 @@ export interface PutResponse {
 
 /** The result of `delete`. */
 export interface DeleteResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** How many keys were deleted. */
   deleted: bigint;
@@ -59,6 +64,7 @@ export interface DeleteResponse {
 
 /** The result of a transaction. */
 export interface TxnResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** True when every compare held and the `then` branch ran. */
   succeeded: boolean;
@@ -68,6 +74,7 @@ export interface TxnResponse {
 
 /** The result of `compact`. */
 export interface CompactResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
 }
 

@@ -11,6 +11,7 @@ import { ReconnectingStream } from './stream.js';
 
 /** The result of `lease.grant`. */
 export interface LeaseGrant {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** The lease id: a positive int64 chosen by etcd unless one was asked for. */
   id: bigint;
@@ -20,7 +21,9 @@ export interface LeaseGrant {
 
 /** The result of `lease.timeToLive`. */
 export interface LeaseTimeToLive {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
+  /** The lease id asked about. */
   id: bigint;
   /** Seconds left; -1 when the lease has expired or does not exist. */
   ttl: number;
@@ -32,7 +35,9 @@ export interface LeaseTimeToLive {
 
 /** One keep-alive answer from etcd. */
 export interface KeepAliveResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
+  /** The lease kept alive. */
   id: bigint;
   /** The TTL the lease was refreshed to, in seconds. */
   ttl: number;
@@ -62,6 +67,16 @@ export interface KeepAliveOptions {
  * Keeps one lease alive until stopped, and says why it ended. Iterate it to see each answer
  * (only the latest 16 are buffered); `ended` resolves once it ends, with the reason, and
  * `cause` then says what went wrong for `lost` and `expired`.
+ *
+ * @example
+ * ```ts
+ * const lease = await client.lease.grant(30);           // TTL in seconds
+ * await client.put('service/me', 'addr', { lease: lease.id });
+ * const keepAlive = lease.keepAlive();                  // refreshes every TTL/3
+ * keepAlive.ended.then((reason) => {                    // 'stopped' | 'expired' | 'lost' | 'closed'
+ *   if (reason === 'lost' || reason === 'expired') console.error('lease gone:', keepAlive.cause);
+ * });
+ * ```
  */
 export class KeepAlive implements AsyncIterable<KeepAliveResponse> {
   readonly #state: KeepAliveState;
@@ -105,6 +120,7 @@ export class KeepAlive implements AsyncIterable<KeepAliveResponse> {
     this.#state.stop();
   }
 
+  /** Yields etcd's keep-alive answers (the latest 16 are buffered); the loop ends when the keep-alive does, without throwing. */
   [Symbol.asyncIterator](): AsyncIterator<KeepAliveResponse> {
     return this.#state.answers[Symbol.asyncIterator]();
   }

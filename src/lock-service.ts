@@ -6,6 +6,7 @@ import { type KeyValue, type ResponseHeader, decodeHeader, decodeKv } from './kv
 
 /** A lock held through etcd's Lock service. */
 export interface LockServiceLock {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** The key that holds the lock; pass it to `unlock`. It lives as long as the lease. */
   key: Buffer;

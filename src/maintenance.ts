@@ -11,25 +11,33 @@ import { type DowngradeInfo, type NewerHashKVFields, type NewerSnapshotFields, t
 
 /** An alarm a member raised: `nospace` (quota reached: writes fail until disarmed) or `corrupt`. */
 export interface Alarm {
+  /** The member that raised it. */
   memberId: bigint;
+  /** Which alarm. */
   alarm: 'nospace' | 'corrupt';
 }
 
 /** A member's status, from the member itself. */
 export interface MemberStatus {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** The server's version, e.g. `3.5.16`. */
   version: string;
   /** Size of the backend database in bytes, and the part of it in use. */
   dbSize: bigint;
+  /** Bytes of the backend database in use (the rest is free pages, reclaimed by defragment). */
   dbSizeInUse: bigint;
   /** Member id of the leader (0 when there is none). */
   leader: bigint;
+  /** The member's raft index (committed entries). */
   raftIndex: bigint;
+  /** The member's raft term. */
   raftTerm: bigint;
+  /** The raft index the member has applied. */
   raftAppliedIndex: bigint;
   /** Alarm descriptions, when any is raised. */
   errors: string[];
+  /** True when the member is a learner (it receives the log but does not vote). */
   isLearner: boolean;
   /** etcd 3.6+: the version of the database file (may lag behind the cluster version). */
   storageVersion?: string;

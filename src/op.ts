@@ -69,22 +69,30 @@ export interface DeleteOptions extends RangeOptions {
 
 /** A read of a key or range, as a value that `kv.do` runs or a txn carries. */
 export interface GetOp {
+  /** Which operation this is. */
   readonly type: 'get';
+  /** The etcd request it sends, built and checked when the op was made. */
   readonly request: RangeRequest;
 }
 /** A write of one key, as a value. */
 export interface PutOp {
+  /** Which operation this is. */
   readonly type: 'put';
+  /** The etcd request it sends, built and checked when the op was made. */
   readonly request: PutRequest;
 }
 /** A delete of a key or range, as a value. */
 export interface DeleteOp {
+  /** Which operation this is. */
   readonly type: 'delete';
+  /** The etcd request it sends, built and checked when the op was made. */
   readonly request: DeleteRangeRequest;
 }
 /** A nested transaction, as a value (etcd 3.3+). */
 export interface TxnOp {
+  /** Which operation this is. */
   readonly type: 'txn';
+  /** The etcd request it sends, built and checked when the op was made. */
   readonly request: TxnRequest;
 }
 /** Any operation: what `kv.do()` executes and `txn().then()/.else()` accept. */

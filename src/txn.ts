@@ -7,6 +7,20 @@ import type { TxnResponse } from './kv-types.js';
 /**
  * A transaction under construction: `if` conditions, `then` operations when all hold, `else`
  * operations otherwise. Each clause may be given once, in that order, as in Go's clientv3.
+ *
+ * @example
+ * ```ts
+ * import { compare, op } from 'nice-etcd';
+ *
+ * // Compare-and-swap: write v2 only if nobody changed the key since we read it at revision 41.
+ * const r = await client
+ *   .txn()
+ *   .if(compare.modRevision('config', '=', 41n))
+ *   .then(op.put('config', 'v2'))
+ *   .else(op.get('config'))
+ *   .commit();
+ * if (!r.succeeded) console.log('lost the race; now', r.responses[0]);
+ * ```
  */
 export class Txn {
   private readonly compares: Condition[] = [];

@@ -50,6 +50,7 @@ export interface WatchOptions extends RangeOptions {
 
 /** One change to a key. */
 export interface WatchEvent {
+  /** Whether the key was written or deleted. */
   type: 'put' | 'delete';
   /** The key-value after the change (for a delete: the key, an empty value and the delete's revision). */
   kv: KeyValue;
@@ -59,7 +60,9 @@ export interface WatchEvent {
 
 /** A batch of events (or a progress notice) delivered by a watcher. */
 export interface WatchResponse {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
+  /** The changes, in revision order (empty for progress and creation notices). */
   events: WatchEvent[];
   /** True for a progress notice: no events, and every change up to `header.revision` was delivered. */
   progressNotify: boolean;
@@ -72,7 +75,9 @@ export interface WatchResponse {
  * `nextRevision` is the first revision it did not deliver, to watch again from there.
  */
 export class WatchOverflowError extends EtcdError {
+  /** Made by the watcher with the first undelivered revision and its `maxBufferedEvents`. */
   constructor(
+    /** The first revision not delivered: watch again from it to miss nothing. */
     readonly nextRevision: bigint,
     limit: number,
   ) {
@@ -118,6 +123,16 @@ export interface WatchSource extends AsyncIterable<WatchResponse> {
  * A watch on a key or range. Consume it with `for await (const response of watcher)`, or with
  * callbacks (`on('put' | 'delete' | 'response' | 'error' | 'end')`): one style per watcher.
  * It survives reconnects: each event is delivered exactly once, in revision order.
+ *
+ * @example
+ * ```ts
+ * const watcher = client.watch('jobs/', { prefix: true, startRevision: 100n, signal });
+ * for await (const { events } of watcher) {
+ *   for (const event of events) console.log(event.type, event.kv.key.toString(), event.kv.modRevision);
+ * }
+ * // Ends quietly on cancel() or an aborted signal; throws CompactedError if revision 100 was
+ * // compacted away (re-read, then watch from the read's header.revision + 1n).
+ * ```
  */
 export class Watcher implements AsyncIterable<WatchResponse> {
   readonly #source: WatchSource;
@@ -159,6 +174,10 @@ export class Watcher implements AsyncIterable<WatchResponse> {
     await this.#source.ended;
   }
 
+  /**
+   * Yields each response in revision order; the loop ends after `cancel()`, and throws the error
+   * that ended the watcher otherwise (`CompactedError`, `WatchOverflowError`, ...).
+   */
   [Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
     return this.#source[Symbol.asyncIterator]();
   }

@@ -14,6 +14,7 @@ export interface CampaignOptions {
 
 /** The leader as `observe()` and `leader()` report it. */
 export interface LeaderValue {
+  /** The cluster, member and revision that answered. */
   header: ResponseHeader;
   /** The leader's key-value: key `<prefix>/<lease id in hex>`, value its proclamation. */
   kv: KeyValue;
@@ -23,6 +24,17 @@ export interface LeaderValue {
  * A leader election with the key layout and protocol of Go's `concurrency.Election`, so it
  * agrees with Go programs and `etcdctl elect` on who leads. Candidates write
  * `<prefix>/<lease id in hex>`; the lowest create revision leads.
+ *
+ * @example
+ * ```ts
+ * import { Election, Session } from 'nice-etcd';
+ *
+ * await using session = await Session.create(client);
+ * const election = new Election(session, 'elections/worker');
+ * await election.campaign('node-1');          // resolves once this candidate leads
+ * await leaderWork(session.signal);           // your work; the signal aborts if the lease is lost
+ * await election.resign();
+ * ```
  */
 export class Election {
   private readonly pfx: Buffer;

@@ -18,6 +18,18 @@ export interface LockOptions {
  * excludes, and is excluded by, Go programs, `etcdctl lock` and etcd's Lock service. Each
  * session writes `<prefix>/<lease id in hex>`; the key with the lowest create revision holds
  * the lock, and waiters queue in create-revision order, each watching only the key ahead.
+ *
+ * @example
+ * ```ts
+ * import { Mutex, Session, op } from 'nice-etcd';
+ *
+ * await using session = await Session.create(client, { ttl: 60 });
+ * {
+ *   await using lock = await new Mutex(session, 'locks/job').lock({ signal });
+ *   // Fenced write: applied only while this session still holds the lock.
+ *   await client.txn().if(lock.isOwner()).then(op.put('job/state', 'running')).commit();
+ * } // unlocked here
+ * ```
  */
 export class Mutex implements AsyncDisposable {
   private readonly pfx: Buffer;

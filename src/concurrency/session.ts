@@ -16,6 +16,12 @@ export interface SessionOptions {
 /**
  * A lease kept alive for as long as the session lives: the owner of the keys that Mutex and
  * Election write. When the lease is lost, `done` resolves and `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * await using session = await Session.create(client, { ttl: 10 }); // seconds
+ * session.done.then((reason) => console.error('session ended:', reason));
+ * ```
  */
 export class Session implements AsyncDisposable {
   /** Resolves with the reason when the lease is no longer kept alive. */

@@ -14,10 +14,15 @@ import { NamespacedElectionService, NamespacedLockService } from './lock-service
 
 /** What a namespace wraps: the client, or another namespace. */
 export interface Namespaceable extends KV {
+  /** The lease calls. */
   readonly lease: LeaseApi;
+  /** etcd's server-side Lock service. */
   readonly lockService: LockService;
+  /** etcd's server-side Election service. */
   readonly electionService: ElectionService;
+  /** Watches a key or range. */
   watch(key: Bytes, options?: WatchOptions): Watcher;
+  /** Asks etcd for a progress notice on every watcher of the stream. */
   watchProgress(): void;
 }
 
@@ -25,6 +30,15 @@ export interface Namespaceable extends KV {
  * A view of a KV in which every key lives under a prefix: keys, range ends, compares and
  * nested txns are prefixed on the way in, and the prefix is stripped from every key on the
  * way out. Nothing outside the prefix can be read or written through it.
+ *
+ * @example
+ * ```ts
+ * const app = client.namespace('app/');
+ * await app.put('config', 'x');                  // stored as app/config
+ * (await app.get('config')).kvs[0].key;          // Buffer 'config': the prefix is stripped
+ * await app.get('', { prefix: true });           // everything under app/, nothing else
+ * const session = await Session.create(app);     // locks and elections work inside it too
+ * ```
  */
 export class NamespacedKV extends KVBase {
   private readonly keys: KeyPrefix;
