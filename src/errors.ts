@@ -275,6 +275,7 @@ export class ElectionNoLeaderError extends EtcdError {
 export class KeyExistsError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.FAILED_PRECONDITION;
+  /** `details` defaults to `'key already exists'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'key already exists', options?: EtcdErrorOptions) {
     super(KeyExistsError.code, details, options);
   }
@@ -283,6 +284,7 @@ export class KeyExistsError extends EtcdError {
 export class TooManyClientsError extends EtcdError {
   /** The gRPC code of this class. */
   static readonly code: Status = Status.FAILED_PRECONDITION;
+  /** `details` defaults to `'too many clients'`; `options` adds the reason, RPC path and cause. */
   constructor(details = 'too many clients', options?: EtcdErrorOptions) {
     super(TooManyClientsError.code, details, options);
   }

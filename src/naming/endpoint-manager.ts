@@ -16,14 +16,21 @@ export interface ServiceEndpoint {
 /** One change to a target's endpoints: what `update` applies and `watch` reports (Go's `endpoints.Update`). */
 export type EndpointUpdate =
   | {
+      /** Register (or replace) the endpoint under `key` (Go's `endpoints.Add`). */
       op: 'add';
       /** The endpoint's key, `<target>/<anything>`. */
       key: string;
+      /** The address and metadata stored under `key`, as Go's `endpoints.Endpoint`. */
       endpoint: ServiceEndpoint;
       /** Attach the key to this lease (to `update` and `addEndpoint`), so the endpoint goes when its server does. */
       lease?: Int64;
     }
-  | { op: 'delete'; key: string };
+  | {
+      /** Remove the endpoint under `key` (Go's `endpoints.Delete`). */
+      op: 'delete';
+      /** The endpoint's key, `<target>/<anything>`. */
+      key: string;
+    };
 
 /** Options of `EndpointManager.addEndpoint`. */
 export interface AddEndpointOptions {
