@@ -10,6 +10,7 @@ import type { CallEvent } from '../../src/config.js';
 import { AbortedError, ClientClosedError, DeadlineExceededError, UnavailableError } from '../../src/errors.js';
 import { AuthDefinition, type AuthServiceImplementation, KVDefinition, type KVServiceImplementation, type PutRequest, type RangeRequest } from '../../src/proto.js';
 import { freePort } from '../harness/ports.js';
+import { waitFor } from '../harness/wait-for.js';
 
 /** What the fake server does with the next calls of each method; by default it answers. */
 type Behaviour = 'ok' | 'unavailable' | 'hang' | 'badToken';
@@ -160,8 +161,7 @@ describe('deadlines', () => {
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(299);
     expect(elapsed).toBeLessThan(1_500);
-    await sleep(50);
-    expect(fake.cancelled).toBe(1);
+    await waitFor('the server sees the cancel', () => fake.cancelled === 1, 5_000);
   });
 
   it('names the failure it was retrying when time runs out', async () => {
@@ -183,7 +183,7 @@ describe('deadlines', () => {
     fake.fail('range', [], 'hang');
     const c = client();
     const pending = Array.from({ length: 50 }, (_, i) => c.get(`k${i}`, { timeout: 30_000 }).catch((e: unknown) => e));
-    await sleep(100);
+    await waitFor('every call reaches the server', () => fake.calls.range === 50, 10_000);
     // One listener: the shared deadline slots'; the calls themselves listen to their slot.
     expect(getEventListeners(c.connection.closed, 'abort').length).toBeLessThanOrEqual(1);
     await c.close();
@@ -196,13 +196,12 @@ describe('cancellation', () => {
     fake.fail('range', [], 'hang');
     const controller = new AbortController();
     const pending = client().get('k', { signal: controller.signal }).catch((e: unknown) => e);
-    await sleep(50);
+    await waitFor('the call reaches the server', () => fake.calls.range === 1, 5_000);
     controller.abort(new Error('user gave up'));
     const error = await pending;
     expect(error).toBeInstanceOf(AbortedError);
     expect((error as Error).message).toMatch(/user gave up/);
-    await sleep(50);
-    expect(fake.cancelled).toBe(1);
+    await waitFor('the server sees the cancel', () => fake.cancelled === 1, 5_000);
   });
 
   it('interrupts the backoff between retries when the caller aborts', async () => {
@@ -219,7 +218,7 @@ describe('cancellation', () => {
     fake.fail('range', [], 'hang');
     const c = client();
     const pending = c.get('k').catch((e: unknown) => e);
-    await sleep(50);
+    await waitFor('the call reaches the server', () => fake.calls.range === 1, 5_000);
     await c.close();
     expect(await pending).toBeInstanceOf(ClientClosedError);
     await expect(c.get('k')).rejects.toBeInstanceOf(ClientClosedError);
