@@ -1,0 +1,66 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { EtcdServer } from '../harness/index.js';
+
+// The tests run the CLI from source with tsx (a dev dependency), as a subprocess, the way a user
+// runs the built bin; scripts/check-package runs the packed tarball's bin itself.
+const main = join(__dirname, '../../src/cli/main.ts');
+const node = [process.execPath, '--import', 'tsx', main] as const;
+
+/** What one CLI run printed and how it exited. */
+export interface CliResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
+
+/** Runs `nice-etcd --endpoints=<server> ...args` to its end. */
+export function niceEtcd(
+  etcd: EtcdServer | undefined,
+  args: string[],
+  options: { input?: string | Buffer; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const endpoints = etcd ? [`--endpoints=${etcd.clientUrl}`] : [];
+  return new Promise((resolve) => {
+    const child = execFile(
+      node[0],
+      [...node.slice(1), ...endpoints, ...args],
+      { env: { ...process.env, ...options.env }, encoding: 'buffer', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ stdout, stderr: stderr.toString('utf8'), code });
+      },
+    );
+    child.stdin?.end(options.input);
+  });
+}
+
+/** Starts a long-running `nice-etcd` (watch, lock, elect); the caller ends it. */
+export function spawnNiceEtcd(etcd: EtcdServer, args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(node[0], [...node.slice(1), `--endpoints=${etcd.clientUrl}`, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Collects a child's standard output as text. */
+export function collect(child: ChildProcess): { text: () => string } {
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  return { text: () => text };
+}
+
+/** Waits until `condition` holds, polling; fails after `timeoutMs` with `what`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Resolves with the exit code once the child has exited. */
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
