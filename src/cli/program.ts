@@ -67,7 +67,8 @@ export function program(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await program().parseAsync(argv);
-    return 0;
+    // A command that failed in part (endpoint status, defrag) or ran a child (lock) set its own code.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : exitUsage; // commander printed it
     if (error instanceof UsageError) {
