@@ -47,6 +47,8 @@ export class Cli {
   private readonly interrupt = new AbortController();
   private readonly onSignal = () => this.interrupt.abort();
   private listening = false;
+  /** Asked once, shared by every client of the command (endpoint health opens one per endpoint). */
+  private credentials: Promise<{ username: string; password: string }> | undefined;
 
   constructor(readonly globals: GlobalOptions) {}
 
@@ -96,7 +98,7 @@ export class Cli {
       if (g.transport !== 'http2' && g.transport !== 'grpc-js') throw new UsageError(`unknown transport "${g.transport}" (http2 or grpc-js)`);
       config.transport = g.transport;
     }
-    if (withAuth && g.user) config.auth = await credentials(g.user, g.password);
+    if (withAuth && g.user) config.auth = await (this.credentials ??= credentials(g.user, g.password));
     return config;
   }
 

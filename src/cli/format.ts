@@ -84,7 +84,11 @@ export function humanizeBytes(size: bigint): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
   const e = Math.floor(Math.log(n) / Math.log(1000));
   const value = Math.floor((n / 1000 ** e) * 10 + 0.5) / 10;
-  return value < 10 ? `${value.toFixed(1)} ${units[e]}` : `${value.toFixed(0)} ${units[e]}`;
+  if (value < 10) return `${value.toFixed(1)} ${units[e]}`;
+  // Go's %.0f rounds an exact half to even (20.5 -> 20); toFixed would round it up.
+  const floor = Math.floor(value);
+  const whole = value - floor === 0.5 ? (floor % 2 === 0 ? floor : floor + 1) : Math.round(value);
+  return `${whole} ${units[e]}`;
 }
 
 /** Go's `time.Duration.String()` of a duration in nanoseconds (`9.399372ms`, `1.5s`). */

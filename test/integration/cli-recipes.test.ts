@@ -26,6 +26,8 @@ describe('watch', () => {
       { go: suite.etcd.spawnEtcdctl(['watch', 'wa/', '--prefix', '-w', 'json', '--rev', from]), ts: spawnNiceEtcd(suite.etcd, ['watch', 'wa/', '--prefix', '-w', 'json', '--rev', from]) },
     ];
     const outputs = procs.map(({ go, ts }) => ({ go: collect(go), ts: collect(ts) }));
+    let stderr = '';
+    for (const { ts } of procs) ts.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     await suite.client.put('wa/1', 'one');
     await suite.client.put('wa/1', 'uno');
     await suite.client.txn().then(op.put('wa/2', 'two events'), op.put('wa/3', 'in one response')).commit();
@@ -35,7 +37,9 @@ describe('watch', () => {
     try {
       for (const { go, ts } of outputs) {
         await waitFor(() => go.text().includes('done') || go.text().includes('ZG9uZQ=='), 'etcdctl watch to print the last event');
-        await waitFor(() => ts.text().length >= go.text().length, 'nice-etcd watch to print as much as etcdctl');
+        await waitFor(() => ts.text().length >= go.text().length, 'nice-etcd watch to print as much as etcdctl').catch((error: Error) => {
+          throw new Error(`${error.message}\netcdctl printed:\n${go.text()}\nnice-etcd printed:\n${ts.text()}\nnice-etcd's stderr: ${stderr}`);
+        });
         expect(ts.text()).toBe(go.text());
       }
       expect(outputs[0]!.ts.text()).toContain('PUT\nwa/1\none\nwa/1\nuno\n');

@@ -150,7 +150,8 @@ export class SimplePrinter implements Printer {
       if (Buffer.from(prefixEnd(p.key)).equals(p.rangeEnd)) text += ` (prefix ${key})`;
       return text + '\n';
     };
-    let text = `Role ${role}\nKV Read:\n`;
+    // The text is written as latin1 (one char per byte); the role name is UTF-8 like any argument.
+    let text = `Role ${Buffer.from(role).toString('latin1')}\nKV Read:\n`;
     for (const p of r.permissions) if (p.type === 'read' || p.type === 'readwrite') text += range(p);
     text += 'KV Write:\n';
     for (const p of r.permissions) if (p.type === 'write' || p.type === 'readwrite') text += range(p);
