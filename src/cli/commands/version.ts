@@ -2,19 +2,28 @@ import type { Command } from 'commander';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** This package's version, read from its package.json (found upwards from the running script). */
-export function packageVersion(): string {
+/** The folder of this package (its package.json), found upwards from the running script. */
+function packageRoot(): { dir: string; version: string } | undefined {
   let dir = dirname(realpathSync(process.argv[1] ?? '.'));
   for (;;) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'nice-etcd' && pkg.version) return pkg.version;
+      if (pkg.name === 'nice-etcd' && pkg.version) return { dir, version: pkg.version };
     } catch {
       // no package.json here: look further up
     }
     const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
+    if (parent === dir) return undefined;
     dir = parent;
+  }
+}
+
+/** The etcd API version of the protos the client is generated from (proto/ETCD_VERSION, shipped). */
+function apiVersion(root: string): string {
+  try {
+    return /^(\d+\.\d+)/.exec(readFileSync(join(root, 'proto', 'ETCD_VERSION'), 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
 }
 
@@ -24,7 +33,7 @@ export function register(program: Command): void {
     .command('version')
     .description('Prints the version of nice-etcd')
     .action(() => {
-      // The API version is that of the protos the client is generated from (proto/ETCD_VERSION).
-      process.stdout.write(`nice-etcd version: ${packageVersion()}\nAPI version: 3.5\n`);
+      const root = packageRoot();
+      process.stdout.write(`nice-etcd version: ${root?.version ?? 'unknown'}\nAPI version: ${root ? apiVersion(root.dir) : 'unknown'}\n`);
     });
 }
