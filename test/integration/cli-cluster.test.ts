@@ -1,5 +1,5 @@
 import { type EtcdCluster, startCluster } from '../harness/index.js';
-import { type CliResult, niceEtcd } from './cli-run.js';
+import { type CliResult, etcdctl as referenceEtcdctl, niceEtcd } from './cli-run.js';
 
 // The cluster commands on a 3-member cluster, beside etcdctl: member list, endpoint --cluster,
 // defrag, move-leader, and a learner added, promoted, updated and removed with nice-etcd.
@@ -16,8 +16,10 @@ function cli(args: string[], endpoints = cluster.members.map((m) => m.clientUrl)
   return niceEtcd(undefined, [`--endpoints=${endpoints}`, ...args]);
 }
 
+/** etcdctl 3.5.16 with the same endpoints; its standard output as text. */
 async function etcdctl(args: string[], endpoints = cluster.members.map((m) => m.clientUrl).join(',')) {
-  return cluster.members[0]!.etcdctl([`--endpoints=${endpoints}`, ...args]);
+  const result = await referenceEtcdctl(cluster.members[0]!, [`--endpoints=${endpoints}`, ...args]);
+  return { ...result, stdout: result.stdout.toString() };
 }
 
 /** Repeats a membership change while etcd refuses it for a reason that passes (a member just started, a learner catching up). */

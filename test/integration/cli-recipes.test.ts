@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { op } from '../../src/index.js';
 import { etcdBinary, useEtcd } from '../harness/index.js';
-import { collect, exited, niceEtcd, spawnNiceEtcd, waitFor } from './cli-run.js';
+import { collect, exited, niceEtcd, spawnEtcdctl, spawnNiceEtcd, waitFor } from './cli-run.js';
 
 // The CLI's long-running commands beside etcdctl's: watch, lock and elect, and snapshot save.
 const suite = useEtcd();
@@ -22,8 +22,8 @@ describe('watch', () => {
   it('prints exactly what etcdctl watch prints for the same writes', async () => {
     const from = String((await revision()) + 1n);
     const procs = [
-      { go: suite.etcd.spawnEtcdctl(['watch', 'wa/', '--prefix', '--prev-kv', '--rev', from]), ts: spawnNiceEtcd(suite.etcd, ['watch', 'wa/', '--prefix', '--prev-kv', '--rev', from]) },
-      { go: suite.etcd.spawnEtcdctl(['watch', 'wa/', '--prefix', '-w', 'json', '--rev', from]), ts: spawnNiceEtcd(suite.etcd, ['watch', 'wa/', '--prefix', '-w', 'json', '--rev', from]) },
+      { go: spawnEtcdctl(suite.etcd, ['watch', 'wa/', '--prefix', '--prev-kv', '--rev', from]), ts: spawnNiceEtcd(suite.etcd, ['watch', 'wa/', '--prefix', '--prev-kv', '--rev', from]) },
+      { go: spawnEtcdctl(suite.etcd, ['watch', 'wa/', '--prefix', '-w', 'json', '--rev', from]), ts: spawnNiceEtcd(suite.etcd, ['watch', 'wa/', '--prefix', '-w', 'json', '--rev', from]) },
     ];
     const outputs = procs.map(({ go, ts }) => ({ go: collect(go), ts: collect(ts) }));
     let stderr = '';
@@ -55,7 +55,7 @@ describe('watch', () => {
   it('runs a command per event with the same ETCD_WATCH_* variables as etcdctl', async () => {
     const from = String((await revision()) + 1n);
     const print = ['--', 'sh', '-c', 'echo "[$ETCD_WATCH_REVISION] [$ETCD_WATCH_EVENT_TYPE] [$ETCD_WATCH_KEY] [$ETCD_WATCH_VALUE]"'];
-    const go = suite.etcd.spawnEtcdctl(['watch', 'wx/', '--prefix', '--rev', from, ...print]);
+    const go = spawnEtcdctl(suite.etcd, ['watch', 'wx/', '--prefix', '--rev', from, ...print]);
     const ts = spawnNiceEtcd(suite.etcd, ['watch', 'wx/', '--prefix', '--rev', from, ...print]);
     const [goOut, tsOut] = [collect(go), collect(ts)];
     await suite.client.put('wx/a', 'with "quotes"');

@@ -1,10 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { EtcdServer } from '../harness/index.js';
 
 // The tests run the CLI from source with tsx (a dev dependency), as a subprocess, the way a user
 // runs the built bin; scripts/check-package runs the packed tarball's bin itself.
-const main = join(__dirname, '../../src/cli/main.ts');
+const repo = join(__dirname, '../..');
+const main = join(repo, 'src/cli/main.ts');
 const node = [process.execPath, '--import', 'tsx', main] as const;
 
 /** What one CLI run printed and how it exited. */
@@ -33,6 +34,38 @@ export function niceEtcd(
     );
     child.stdin?.end(options.input);
   });
+}
+
+let reference: string | undefined;
+
+/**
+ * etcdctl 3.5.16, whose output the CLI reproduces: the reference whatever etcd the suite runs
+ * (it speaks to etcd 3.4 too). Installed by scripts/install-etcd like the servers.
+ */
+export function referenceEtcdctl(): string {
+  reference ??= join(execFileSync('bash', [join(repo, 'scripts/install-etcd'), '3.5'], { encoding: 'utf8' }).trim().split('\n').pop()!, 'etcdctl');
+  return reference;
+}
+
+/** Runs the reference etcdctl against a server, as `niceEtcd` runs the CLI. */
+export function etcdctl(etcd: EtcdServer, args: string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      referenceEtcdctl(),
+      [`--endpoints=${etcd.clientUrl}`, ...args],
+      { env: { ...process.env, ETCDCTL_API: '3', ...options.env }, encoding: 'buffer', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ stdout, stderr: stderr.toString('utf8'), code });
+      },
+    );
+    child.stdin?.end(options.input);
+  });
+}
+
+/** Starts a long-running reference etcdctl (watch); the caller ends it. */
+export function spawnEtcdctl(etcd: EtcdServer, args: string[]): ChildProcess {
+  return spawn(referenceEtcdctl(), [`--endpoints=${etcd.clientUrl}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Starts a long-running `nice-etcd` (watch, lock, elect); the caller ends it. */
