@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useEtcd } from '../harness/index.js';
@@ -11,9 +12,11 @@ import { exited, waitFor } from './cli-run.js';
 const suite = useEtcd();
 const repo = join(__dirname, '../..');
 
-async function examples(): Promise<string[]> {
-  const readme = await readFile(join(repo, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('\n## Command line\n'), readme.indexOf('\n## ', readme.indexOf('\n## Command line\n') + 1));
+/** The ```sh blocks of the section, in order. */
+function examples(): string[] {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Command line\n');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 
@@ -43,24 +46,26 @@ function run(script: string): { child: ChildProcess; output: () => string } {
   return { child, output: () => output };
 }
 
-it('has examples to try', async () => {
-  expect((await examples()).length).toBeGreaterThanOrEqual(4);
+it('has examples to try', () => {
+  expect(examples().length).toBeGreaterThanOrEqual(4);
 });
 
-it('runs every example of the Command line section as written', async () => {
-  for (const script of await examples()) {
-    const { child, output } = run(script);
-    if (script.includes('until Ctrl-C')) {
-      // A user sees it print, then presses Ctrl-C (the whole foreground process group gets SIGINT).
-      await waitFor(async () => {
-        await suite.client.put('config/mode', 'watched');
-        return output().includes('PUT\nconfig/mode\n');
-      }, 'the watch example to print an event');
-      process.kill(-child.pid!, 'SIGINT');
-    }
-    const code = await exited(child);
-    expect({ script, code, output: output() }).toEqual({ script, code: 0, output: expect.not.stringContaining('Error') });
+// In order: later examples use what earlier ones wrote.
+it.each(examples().map((script, i) => [i + 1, script] as const))('runs example %i as written', async (_n, script) => {
+  const { child, output } = run(script);
+  if (script.includes('until Ctrl-C')) {
+    // A user sees it print, then presses Ctrl-C (the whole foreground process group gets SIGINT).
+    await waitFor(async () => {
+      await suite.client.put('config/mode', 'watched');
+      return output().includes('PUT\nconfig/mode\n');
+    }, 'the watch example to print an event');
+    process.kill(-child.pid!, 'SIGINT');
   }
+  const code = await exited(child);
+  expect({ code, output: output() }).toEqual({ code: 0, output: expect.not.stringContaining('Error') });
+}, 120_000);
+
+it('left what the examples wrote', async () => {
   expect((await suite.client.get('config/mode')).kvs.length).toBe(1);
   expect((await suite.client.get('note')).kvs[0]!.value.toString()).toBe('from stdin');
 });

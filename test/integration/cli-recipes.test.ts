@@ -89,6 +89,32 @@ describe('watch', () => {
   });
 });
 
+describe('lease keep-alive', () => {
+  it('keeps a lease alive until it is revoked, then says so as etcdctl does', async () => {
+    // Long enough that the lease outlives the CLI's start on a loaded machine.
+    const lease = await suite.client.lease.grant(60);
+    const id = lease.id.toString(16).padStart(16, '0');
+    const ts = spawnNiceEtcd(suite.etcd, ['lease', 'keep-alive', id]);
+    const out = collect(ts);
+    await waitFor(() => out.text().includes(`lease ${id} keepalived with TTL(60)\n`), 'a keep-alive to be answered').catch((error: Error) => {
+      throw new Error(`${error.message}; nice-etcd printed ${JSON.stringify(out.text())} and on stderr ${JSON.stringify(out.errors())}`);
+    });
+    await suite.client.lease.revoke(lease.id);
+    expect(await exited(ts)).toBe(0);
+    expect(out.text()).toMatch(new RegExp(`^(lease ${id} keepalived with TTL\\(60\\)\\n)+lease ${id} expired or revoked\\.\\n$`));
+  });
+
+  it('stops on Ctrl-C and leaves the lease to its TTL', async () => {
+    const lease = await suite.client.lease.grant(60);
+    const ts = spawnNiceEtcd(suite.etcd, ['lease', 'keep-alive', lease.id.toString(16)]);
+    const out = collect(ts);
+    await waitFor(() => out.text().includes('keepalived'), 'a keep-alive to be answered');
+    ts.kill('SIGINT');
+    expect(await exited(ts)).toBe(0);
+    expect((await suite.client.lease.timeToLive(lease.id)).ttl).toBeGreaterThan(0);
+  });
+});
+
 describe('lock', () => {
   it('excludes etcdctl lock, and is excluded by it', async () => {
     // etcdctl holds the lock; nice-etcd waits until etcdctl lets go.

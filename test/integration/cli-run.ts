@@ -76,11 +76,12 @@ export function spawnNiceEtcd(etcd: EtcdServer, args: string[], env: Record<stri
   });
 }
 
-/** Collects a child's standard output as text. */
-export function collect(child: ChildProcess): { text: () => string } {
-  let text = '';
+/** Collects a child's standard output and standard error as text. */
+export function collect(child: ChildProcess): { text: () => string; errors: () => string } {
+  let [text, errors] = ['', ''];
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  return { text: () => text };
+  child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
+  return { text: () => text, errors: () => errors };
 }
 
 /** Waits until `condition` holds, polling; fails after `timeoutMs` with `what`. */

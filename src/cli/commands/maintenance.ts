@@ -59,8 +59,8 @@ export function register(program: Command): void {
         if (args.length !== 1) throw new UsageError('snapshot save expects one argument');
         const path = args[0]!;
         const client = await cli.client();
-        const { size } = await client.maintenance.saveSnapshot(path, { signal: cli.interrupted });
-        if (process.stderr.isTTY) process.stderr.write(`Received ${size} bytes\n`);
+        // saveSnapshot checks etcd's checksum and renames into place only when whole.
+        await client.maintenance.saveSnapshot(path, { signal: cli.interrupted });
         process.stdout.write(`Snapshot saved at ${path}\n`);
       }),
     );

@@ -32,9 +32,12 @@ function headerFields(h: ResponseHeader): Fields {
   ];
 }
 
-/** A response header as its own JSON object. */
-export function header(h: ResponseHeader): string {
-  return jsonObject(headerFields(h));
+/**
+ * A response header as its own JSON object, left out when every field is zero: that header was
+ * absent (etcd 3.4 sends none with some answers, and Go omits a nil one).
+ */
+function header(h: ResponseHeader): Json {
+  return h.clusterId === 0n && h.memberId === 0n && h.revision === 0n && h.raftTerm === 0n ? undefined : jsonObject(headerFields(h));
 }
 
 function kv(k: KeyValue): string {
@@ -155,7 +158,7 @@ export class JsonPrinter implements Printer {
   watch(r: WatchResponse): void {
     // clientv3.WatchResponse: exported Go field names, no omitempty.
     const events = r.events.length === 0 ? 'null' : `[${r.events.map(event).join(',')}]`;
-    out(`{"Header":${header(r.header)},"Events":${events},"CompactRevision":0,"Canceled":false,"Created":${r.created}}\n`);
+    out(`{"Header":${jsonObject(headerFields(r.header))},"Events":${events},"CompactRevision":0,"Canceled":false,"Created":${r.created}}\n`);
   }
   grant(r: LeaseGranted): void {
     out(jsonObject([...headerFields(r.header), ['ID', String(r.id)], ['TTL', String(r.ttl)], ['Error', '""']]) + '\n');
