@@ -15,18 +15,19 @@ export interface CliResult {
   code: number;
 }
 
-/** Runs `nice-etcd --endpoints=<server> ...args` to its end. */
-export function niceEtcd(
-  etcd: EtcdServer | undefined,
-  args: string[],
-  options: { input?: string | Buffer; env?: Record<string, string> } = {},
-): Promise<CliResult> {
-  const endpoints = etcd ? [`--endpoints=${etcd.clientUrl}`] : [];
+/** Options of one run: standard input and extra environment variables. */
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: Record<string, string>;
+}
+
+/** Runs a program to its end; standard output as bytes, for byte-exact comparisons. */
+function run(file: string, args: string[], options: RunOptions): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
-      node[0],
-      [...node.slice(1), ...endpoints, ...args],
-      { env: { ...process.env, ...options.env }, encoding: 'buffer', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+      file,
+      args,
+      { env: { ...process.env, ETCDCTL_API: '3', ...options.env }, encoding: 'buffer', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ stdout, stderr: stderr.toString('utf8'), code });
@@ -34,6 +35,11 @@ export function niceEtcd(
     );
     child.stdin?.end(options.input);
   });
+}
+
+/** Runs `nice-etcd --endpoints=<server> ...args` (no --endpoints without a server). */
+export function niceEtcd(etcd: EtcdServer | undefined, args: string[], options: RunOptions = {}): Promise<CliResult> {
+  return run(node[0], [...node.slice(1), ...(etcd ? [`--endpoints=${etcd.clientUrl}`] : []), ...args], options);
 }
 
 let reference: string | undefined;
@@ -48,19 +54,8 @@ export function referenceEtcdctl(): string {
 }
 
 /** Runs the reference etcdctl against a server, as `niceEtcd` runs the CLI. */
-export function etcdctl(etcd: EtcdServer, args: string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      referenceEtcdctl(),
-      [`--endpoints=${etcd.clientUrl}`, ...args],
-      { env: { ...process.env, ETCDCTL_API: '3', ...options.env }, encoding: 'buffer', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ stdout, stderr: stderr.toString('utf8'), code });
-      },
-    );
-    child.stdin?.end(options.input);
-  });
+export function etcdctl(etcd: EtcdServer, args: string[], options: RunOptions = {}): Promise<CliResult> {
+  return run(referenceEtcdctl(), [`--endpoints=${etcd.clientUrl}`, ...args], options);
 }
 
 /** Starts a long-running reference etcdctl (watch); the caller ends it. */
