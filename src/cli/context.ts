@@ -77,7 +77,7 @@ export class Cli {
   }
 
   /** The client configuration the global flags describe (`endpoints` replaces `--endpoints`). */
-  async config(endpoints = endpointList(this.globals), withAuth = true): Promise<ClientConfig> {
+  private async config(endpoints = endpointList(this.globals), withAuth = true): Promise<ClientConfig> {
     const g = this.globals;
     if (endpoints.length === 0) throw new UsageError('no endpoints given');
     if (g.insecureSkipTlsVerify) {

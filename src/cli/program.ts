@@ -76,6 +76,8 @@ export async function main(argv: string[]): Promise<number> {
       return exitUsage;
     }
     process.stderr.write(`Error: ${await errorText(error)}\n`);
-    return exitFailure;
+    // A configuration the client refuses (an endpoint without a port, a missing file) is bad usage too.
+    const { ConfigError } = await import('../index.js');
+    return error instanceof ConfigError ? exitUsage : exitFailure;
   }
 }

@@ -71,7 +71,8 @@ describe('get', () => {
   });
 
   it('refuses bad usage with exit code 2 and one line on stderr', async () => {
-    for (const args of [['get'], ['get', 'a', '--prefix', '--from-key'], ['get', 'a', '--order', 'UP'], ['get', 'a', '--count-only']]) {
+    const usage = [['get'], ['get', 'a', '--prefix', '--from-key'], ['get', 'a', '--order', 'UP'], ['get', 'a', '--count-only'], ['get', 'a', '--endpoints', 'no-port'], ['get', 'a', '--nope'], ['lease', 'revoke', 'xyz']];
+    for (const args of usage) {
       const { code, stderr, stdout } = await niceEtcd(suite.etcd, args);
       expect({ args, code, lines: stderr.trimEnd().split('\n').length, stdout: stdout.length }).toEqual({ args, code: 2, lines: 1, stdout: 0 });
       expect(stderr).toMatch(/^Error: /);
