@@ -124,8 +124,8 @@ export function jsonObject(fields: Array<[string, Json]>): string {
 }
 
 /** A number field, left out when zero (`omitempty`); bigints are printed exactly. */
-export function jsonNumber(value: bigint | number, omitEmpty = true): Json {
-  return omitEmpty && (value === 0 || value === 0n) ? undefined : String(value);
+export function jsonNumber(value: bigint | number): Json {
+  return value === 0 || value === 0n ? undefined : String(value);
 }
 
 /** A uint64 field: the bigint as unsigned, left out when zero. */

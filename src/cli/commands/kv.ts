@@ -156,7 +156,7 @@ export function delRequest(args: string[], flags: DelFlags): { key: string; opti
 }
 
 /** Standard input, read whole (the value of `put` when the command line has none). */
-export async function readStdin(): Promise<Buffer> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

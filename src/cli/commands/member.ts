@@ -4,7 +4,7 @@ import { goQuote } from '../format.js';
 import { UsageError } from '../usage-error.js';
 
 /** A member id as etcdctl reads it: hexadecimal uint64. */
-export function memberId(args: string[]): bigint {
+function memberId(args: string[]): bigint {
   if (args.length !== 1) throw new UsageError('member ID is not provided');
   if (!/^[0-9a-fA-F]{1,16}$/.test(args[0]!)) {
     throw new UsageError(`bad member ID arg (strconv.ParseUint: parsing ${JSON.stringify(args[0])}: invalid syntax), expecting ID in Hex`);

@@ -90,9 +90,7 @@ export interface Printer {
 }
 
 /** The output formats of `-w`. */
-export const outputFormats = ['simple', 'json', 'table', 'fields'] as const;
-/** One output format. */
-export type OutputFormat = (typeof outputFormats)[number];
+export type OutputFormat = 'simple' | 'json' | 'table' | 'fields';
 
 /** Writes a printer's text to standard output. */
 export function out(text: string): void {
