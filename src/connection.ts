@@ -3,11 +3,12 @@ import { Channel, ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js'
 import type { Client as GrpcClient, DefaultCallOptions } from 'nice-grpc';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
+import { type Endpoint, needsLookup, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
 import { wireDefinitions } from './codec.js';
 import type { Definitions } from './policy.js';
+import { grpcJsTarget } from './transport/grpc-js-resolver.js';
 import { Http2Channel } from './transport/http2-channel.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
@@ -123,8 +124,12 @@ export class Connection {
         maxReceiveMessageLength: config.maxCallRecvMsgSize,
       });
     }
-    const target = grpcTarget(endpoints);
-    const balance = endpoints.length > 1;
+    // grpc-js verifies one name per channel: the first endpoint's (see grpc-js-resolver.ts).
+    const names = new Set(endpoints.filter(needsLookup).map((e) => e.host.toLowerCase()));
+    if (secure && names.size > 1) {
+      throw new ConfigError(`with TLS, the grpc-js transport verifies one host name for all endpoints, and these name ${names.size}: ${[...names].join(', ')}; use the default transport ('http2'), which verifies each endpoint's own name`);
+    }
+    const target = grpcJsTarget(endpoints.map((e) => (e.path !== undefined ? `${e.secure ? 'unixs' : 'unix'}://${e.path}` : e.address)));
     const options: ChannelOptions = {
       'grpc.max_send_message_length': config.maxCallSendMsgSize,
       'grpc.max_receive_message_length': config.maxCallRecvMsgSize,
@@ -138,7 +143,8 @@ export class Connection {
       options['grpc.keepalive_time_ms'] = config.keepAliveTime;
       options['grpc.keepalive_timeout_ms'] = config.keepAliveTimeout;
     }
-    if (balance) options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+    // A host name may resolve to several members, so even one endpoint is balanced.
+    options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
     const { tls } = config;
     const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : ChannelCredentials.createInsecure();
     return new Channel(target, credentials, options);

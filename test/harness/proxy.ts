@@ -6,30 +6,34 @@ import { type Server, type Socket, createConnection, createServer } from 'node:n
  * a network failure would), `blackhole()` stops forwarding bytes until `restore()`.
  */
 export class TcpProxy {
-  /** `127.0.0.1:<port>`: point a client here instead of at the target. */
+  /** `127.0.0.1:<port>` (or `unix:<path>`): point a client here instead of at the target. */
   readonly endpoint: string;
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private paused = false;
 
   private constructor(
     private readonly server: Server,
-    port: number,
+    endpoint: string,
   ) {
-    this.endpoint = `127.0.0.1:${port}`;
+    this.endpoint = endpoint;
   }
 
-  /** Starts a proxy to `target` (`host:port`) on a free loopback port. */
-  static async start(target: string): Promise<TcpProxy> {
+  /**
+   * Starts a proxy to `target` (`host:port`) on a free loopback port, or, with `unixPath`, on
+   * a unix socket there (the endpoint is then `unix:<path>`).
+   */
+  static async start(target: string, options: { unixPath?: string } = {}): Promise<TcpProxy> {
     const [host, port] = splitHostPort(target);
     let proxy: TcpProxy | undefined;
     const server = createServer((client) => proxy?.accept(client, host, port));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      if (options.unixPath !== undefined) server.listen(options.unixPath, () => resolve());
+      else server.listen(0, '127.0.0.1', () => resolve());
     });
     const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('the proxy has no TCP address');
-    proxy = new TcpProxy(server, address.port);
+    if (address === null) throw new Error('the proxy has no address');
+    proxy = new TcpProxy(server, typeof address === 'string' ? `unix:${address}` : `127.0.0.1:${address.port}`);
     return proxy;
   }
 
@@ -41,8 +45,8 @@ export class TcpProxy {
   /** Breaks every current connection (both sides reset); new connections are accepted. */
   drop(): void {
     for (const pair of this.pairs) {
-      pair.client.resetAndDestroy();
-      pair.upstream.resetAndDestroy();
+      reset(pair.client);
+      reset(pair.upstream);
     }
     this.pairs.clear();
   }
@@ -92,6 +96,12 @@ function stall(pair: { client: Socket; upstream: Socket }): void {
   pair.upstream.unpipe(pair.client);
   pair.client.pause();
   pair.upstream.pause();
+}
+
+/** Resets a TCP connection (RST, as a network failure would); a unix socket can only be closed. */
+function reset(socket: Socket): void {
+  if (socket.remoteAddress === undefined) socket.destroy();
+  else socket.resetAndDestroy();
 }
 
 function splitHostPort(target: string): [string, number] {

@@ -44,7 +44,7 @@ const echo: Handler = (stream, _headers, body) => {
 
 const servers: FakeServer[] = [];
 
-async function startServer(handler: Handler = echo, port = 0): Promise<FakeServer> {
+async function startServer(handler: Handler = echo, port = 0, host = '127.0.0.1'): Promise<FakeServer> {
   const server = createServer();
   const fake: FakeServer = {
     port: 0,
@@ -71,7 +71,7 @@ async function startServer(handler: Handler = echo, port = 0): Promise<FakeServe
       for (const session of open) session.destroy();
       server.close(() => resolve());
     });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   fake.port = (server.address() as AddressInfo).port;
   servers.push(fake);
   return fake;
@@ -253,4 +253,74 @@ describe('a call that never got a connection, on either transport', () => {
       });
     }
   }
+});
+
+describe('Http2Channel with host names', () => {
+  /** A fake DNS: each name's answers, and how often each name was looked up. */
+  function fakeDns(answers: Record<string, string[] | Error>) {
+    const lookups: string[] = [];
+    const lookup = async (host: string) => {
+      lookups.push(host);
+      const answer = answers[host];
+      if (answer === undefined) throw new Error(`getaddrinfo ENOTFOUND ${host}`);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    };
+    return { lookups, lookup, answers };
+  }
+
+  function channelToNames(urls: string[], lookup: (host: string) => Promise<string[]>, extra: Partial<Http2ChannelOptions> = {}): Http2Channel {
+    const channel = new Http2Channel(urls.map(parseEndpoint), { ...options, lookup, ...extra });
+    channels.push(channel);
+    return channel;
+  }
+
+  it('connects to every address a name resolves to, balances over them, and sends the name as :authority', async () => {
+    const first = await startServer();
+    const second = await startServer(echo, first.port, '127.0.0.2');
+    const dns = fakeDns({ 'etcd.test': ['127.0.0.1', '127.0.0.2'] });
+    const channel = channelToNames([`etcd.test:${first.port}`], dns.lookup);
+    for (let i = 0; i < 10; i++) await unary(channel, Buffer.from(`m${i}`));
+    expect(first.requests.length).toBeGreaterThan(0);
+    expect(second.requests.length).toBeGreaterThan(0);
+    expect(first.requests.length + second.requests.length).toBe(10);
+    expect(first.requests[0][':authority']).toBe(`etcd.test:${first.port}`);
+    expect(dns.lookups).toEqual(['etcd.test']);
+  });
+
+  it('uses the other endpoints when one name does not resolve', async () => {
+    const server = await startServer();
+    const dns = fakeDns({});
+    const channel = channelToNames([`gone.test:${server.port}`, `127.0.0.1:${server.port}`], dns.lookup);
+    for (let i = 0; i < 3; i++) await unary(channel, Buffer.from('x'));
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('fails a call as provably unsent, with the lookup error, when no name resolves', async () => {
+    const dns = fakeDns({});
+    const channel = channelToNames(['gone.test:2379'], dns.lookup);
+    const error = await unary(channel, Buffer.from('x')).catch((e: ServiceError) => e);
+    expect(error).toMatchObject({ code: Status.UNAVAILABLE, details: 'No connection established. Last error: cannot resolve gone.test: getaddrinfo ENOTFOUND gone.test' });
+  });
+
+  it('looks a name up again after its address stops answering, and follows it to the new address', async () => {
+    const server = await startServer(echo, 0, '127.0.0.2');
+    // First the name points at a port where nothing listens (a member that moved away).
+    const dns = fakeDns({ 'moved.test': ['127.0.0.3'] });
+    const channel = channelToNames([`moved.test:${server.port}`], dns.lookup, { backoff: { initial: 200, max: 200 } });
+    await expect(unary(channel, Buffer.from('x'))).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    dns.answers['moved.test'] = ['127.0.0.2'];
+    // Calls keep failing until a failed connection attempt, at least 2 s after the first
+    // lookup, looks the name up again; then they reach the server at its new address.
+    let answered = false;
+    for (let i = 0; i < 100 && !answered; i++) {
+      answered = await unary(channel, Buffer.from('x')).then(
+        () => true,
+        () => false,
+      );
+      if (!answered) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answered).toBe(true);
+    expect(dns.lookups.length).toBeGreaterThanOrEqual(2);
+  });
 });
