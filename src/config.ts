@@ -39,11 +39,17 @@ export interface TlsConfig {
 /** Options of `new Client(...)`. Every duration is in milliseconds. */
 export interface ClientConfig {
   /**
-   * etcd client URLs, each with its port: `host:port`, `http://host:port` or `https://host:port`.
-   * A single string is one endpoint; several endpoints are a list, balanced round robin (on the
-   * grpc-js transport they must then be IP addresses). Every endpoint is checked by the constructor (`ConfigError`).
+   * etcd client URLs: `host:port`, `http://host:port`, `https://host:port` (host names or IP
+   * addresses) or `unix:<path>`. A single string is one endpoint; several are a list, balanced
+   * round robin over every address their names resolve to. Every endpoint is checked by the
+   * constructor (`ConfigError`).
    */
   endpoints: string | string[];
+  /**
+   * Every this many ms, replace the endpoints with the client URLs of the cluster's members
+   * (as `client.sync()` does); 0 disables it. Default 0 (as Go's `AutoSyncInterval`).
+   */
+  autoSyncInterval?: number;
   /** Bound of one connection attempt (TCP, TLS and HTTP/2 handshake). Default 5,000. */
   dialTimeout?: number;
   /** Default timeout of each unary call, retries included; per-call `timeout` overrides it. Default 10,000. */
@@ -75,6 +81,7 @@ export interface ClientConfig {
 /** The configuration with every default filled in. @internal */
 export interface ResolvedConfig {
   endpoints: string[];
+  autoSyncInterval: number;
   dialTimeout: number;
   timeout: number;
   maxCallSendMsgSize: number;
@@ -90,6 +97,7 @@ export interface ResolvedConfig {
 
 /** Defaults of every optional setting, in one place. @internal */
 export const defaultConfig = {
+  autoSyncInterval: 0,
   dialTimeout: 5_000,
   timeout: 10_000,
   maxCallSendMsgSize: 2 * 1024 * 1024,
@@ -129,6 +137,7 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
   const retry = config.retry ?? {};
   return {
     endpoints: [...endpoints],
+    autoSyncInterval: duration('autoSyncInterval', config.autoSyncInterval, defaultConfig.autoSyncInterval),
     dialTimeout: duration('dialTimeout', config.dialTimeout, defaultConfig.dialTimeout, 1),
     timeout: duration('timeout', config.timeout, defaultConfig.timeout, 1),
     maxCallSendMsgSize: duration('maxCallSendMsgSize', config.maxCallSendMsgSize, defaultConfig.maxCallSendMsgSize, 1),

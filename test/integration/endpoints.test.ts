@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../../src/index.js';
 import { type EtcdCluster, type EtcdServer, TcpProxy, type TestCerts, freePort, makeCerts, startCluster, startEtcd } from '../harness/index.js';
 
@@ -76,3 +77,52 @@ describe('over TLS', () => {
     expect((await client.get('endpoints/tls')).kvs[0].value.toString()).toBe('v');
   });
 });
+
+describe('member sync', () => {
+  const memberEndpoints = () => cluster.members.map((m) => m.endpoint).sort();
+
+  it('sync() from one seed endpoint finds every member, and calls go on after the seed is gone', async () => {
+    const seed = await TcpProxy.start(cluster.members[0].endpoint);
+    await using client = new Client({ endpoints: [seed.endpoint] });
+    expect(await client.sync()).toEqual(expect.arrayContaining(memberEndpoints()));
+    expect([...client.endpoints].sort()).toEqual(memberEndpoints());
+    await seed.close();
+    await client.put('sync/after-seed', 'v');
+    expect((await client.get('sync/after-seed')).kvs).toHaveLength(1);
+  });
+
+  it('skips a learner that has not started (no name, no client URL)', async () => {
+    await using client = new Client({ endpoints: cluster.endpoints });
+    const peerUrl = `http://127.0.0.1:${await freePort()}`;
+    const added = await retryWhileUnhealthy(() => client.cluster.memberAdd([peerUrl], { learner: true }));
+    try {
+      expect((await client.cluster.memberList()).members).toHaveLength(4);
+      expect([...(await client.sync())].sort()).toEqual(memberEndpoints());
+    } finally {
+      await retryWhileUnhealthy(() => client.cluster.memberRemove(added.member.id));
+    }
+  });
+
+  it('autoSyncInterval refreshes the endpoints by itself', async () => {
+    const seed = await TcpProxy.start(cluster.members[1].endpoint);
+    try {
+      await using client = new Client({ endpoints: [seed.endpoint], autoSyncInterval: 200 });
+      for (let i = 0; i < 200 && client.endpoints.includes(seed.endpoint); i++) await sleep(50);
+      expect([...client.endpoints].sort()).toEqual(memberEndpoints());
+    } finally {
+      await seed.close();
+    }
+  });
+});
+
+/** etcd refuses membership changes until every member has been up a while ("unhealthy cluster"). */
+async function retryWhileUnhealthy<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if ((error as { reason?: string }).reason !== 'Unhealthy' || i === 100) throw error;
+      await sleep(200);
+    }
+  }
+}
