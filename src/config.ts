@@ -58,9 +58,14 @@ export interface ClientConfig {
   maxCallSendMsgSize?: number;
   /** Largest response the client accepts, in bytes. Default 2 GiB - 1 (no practical limit). */
   maxCallRecvMsgSize?: number;
-  /** Interval of HTTP/2 keepalive pings on an active connection; 0 disables them. Default 30,000. */
+  /**
+   * Interval of HTTP/2 keepalive pings on a connection that carries calls or streams; never
+   * less than 5,000 (etcd's `--grpc-keepalive-min-time`); 0 disables them. Default 6,000.
+   * With `keepAliveTimeout`, it bounds how long a silent member can stall a watch or a
+   * keep-alive (README: Liveness).
+   */
   keepAliveTime?: number;
-  /** How long a keepalive ping may go unanswered before the connection is dropped. Default 10,000. */
+  /** How long a keepalive ping may go unanswered before the connection is declared dead. Default 6,000. */
   keepAliveTimeout?: number;
   /** Retries of calls that are safe to repeat. */
   retry?: RetryConfig;
@@ -102,8 +107,8 @@ export const defaultConfig = {
   timeout: 10_000,
   maxCallSendMsgSize: 2 * 1024 * 1024,
   maxCallRecvMsgSize: 2 ** 31 - 1,
-  keepAliveTime: 30_000,
-  keepAliveTimeout: 10_000,
+  keepAliveTime: 6_000,
+  keepAliveTimeout: 6_000,
   retry: { maxAttempts: 10, baseDelay: 50, maxDelay: 1_000 },
 } as const;
 

@@ -10,6 +10,7 @@ export class TcpProxy {
   readonly endpoint: string;
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private paused = false;
+  #accepted = 0;
 
   private constructor(
     private readonly server: Server,
@@ -42,6 +43,11 @@ export class TcpProxy {
     return this.pairs.size;
   }
 
+  /** Connections accepted since the start. */
+  get accepted(): number {
+    return this.#accepted;
+  }
+
   /** Breaks every current connection (both sides reset); new connections are accepted. */
   drop(): void {
     for (const pair of this.pairs) {
@@ -71,6 +77,7 @@ export class TcpProxy {
   }
 
   private accept(client: Socket, host: string, port: number): void {
+    this.#accepted++;
     const upstream = createConnection({ host, port });
     const pair = { client, upstream };
     this.pairs.add(pair);
