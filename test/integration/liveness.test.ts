@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from '../../src/index.js';
+import { Client, UnavailableError, compare, op } from '../../src/index.js';
 import { type EtcdCluster, type EtcdServer, TcpProxy, startCluster } from '../harness/index.js';
 
 // A member that stops answering must not stall a watcher or a keep-alive for more than the
@@ -52,6 +52,22 @@ async function carrier(method: string, excluded = -1): Promise<number> {
   throw new Error(`no single member carries the ${method} stream`);
 }
 
+/**
+ * Writes `key` once: the faulted member may have been the leader, so a write can time out
+ * while the others elect a new one; a create-if-missing transaction is safe to repeat.
+ */
+async function putOnce(client: Client, key: string, value: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.txn().if(compare.missing(key)).then(op.put(key, value)).commit();
+      return;
+    } catch (error) {
+      if (!(error instanceof UnavailableError) || attempt === 20) throw error;
+      await sleep(200);
+    }
+  }
+}
+
 /** A client that writes through the members other than `index`, directly. */
 function writerAvoiding(index: number): Client {
   return new Client({ endpoints: cluster.members.filter((_, i) => i !== index).map((m) => m.endpoint) });
@@ -70,7 +86,7 @@ describe.each([
     await fault(index);
     const faultAt = performance.now();
     await using writer = writerAvoiding(index);
-    for (let i = 0; i < 20; i++) await writer.put(`${prefix}${String(i).padStart(2, '0')}`, String(i));
+    for (let i = 0; i < 20; i++) await putOnce(writer, `${prefix}${String(i).padStart(2, '0')}`, String(i));
     const seen: string[] = [];
     for await (const batch of watcher) {
       for (const event of batch.events) seen.push(event.kv.value.toString());
