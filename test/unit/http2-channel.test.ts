@@ -195,6 +195,69 @@ describe('Http2Channel under grpc-js Client', () => {
     expect((await slow).message.toString()).toBe('slow');
   });
 
+  it('sends a call again, transparently, when the server refuses its stream unprocessed (REFUSED_STREAM)', async () => {
+    let refused = 0;
+    const server = await startServer((stream, headers, body) => {
+      if (refused++ === 0) stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      else echo(stream, headers, body);
+    });
+    const answer = await unary(channelTo([server.port]), Buffer.from('once'));
+    expect(answer.message.toString()).toBe('once');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('sends a call again on a new session when a GOAWAY says its stream was not processed', async () => {
+    const server = await startServer();
+    // The first connection meets a bare HTTP/2 peer that answers the call's HEADERS with
+    // GOAWAY(last stream id 0): none of its streams was processed. Later ones reach the server.
+    let connections = 0;
+    const frame = (type: number, flags: number, payload: Buffer) => {
+      const header = Buffer.alloc(9);
+      header.writeUIntBE(payload.length, 0, 3);
+      header.writeUInt8(type, 3);
+      header.writeUInt8(flags, 4);
+      return Buffer.concat([header, payload]);
+    };
+    const front = createTcpServer((socket) => {
+      if (connections++ > 0) {
+        server.server.emit('connection', socket);
+        return;
+      }
+      socket.on('error', () => {});
+      let seen = Buffer.alloc(0);
+      let answered = false;
+      socket.on('data', (chunk: Buffer) => {
+        seen = Buffer.concat([seen, chunk]);
+        if (seen.length < 24 + 9) return;
+        if (!answered) {
+          answered = true;
+          socket.write(Buffer.concat([frame(4, 0, Buffer.alloc(0)), frame(4, 1, Buffer.alloc(0))]));
+        }
+        // HEADERS (type 1) of stream 1 after the preface: refuse it by GOAWAY.
+        if (!socket.writableEnded && (seen.includes(Buffer.from([0x01, 0x04, 0x00, 0x00, 0x00, 0x01])) || seen.includes(Buffer.from([0x01, 0x05, 0x00, 0x00, 0x00, 0x01])))) {
+          socket.end(frame(7, 0, Buffer.alloc(8)));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const answer = await unary(channelTo([(front.address() as AddressInfo).port]), Buffer.from('again'));
+      expect(answer.message.toString()).toBe('again');
+      expect(connections).toBe(2);
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      // It finishes closing once afterEach has closed the channel and the server's sessions.
+      front.close();
+    }
+  });
+
+  it('gives up after three refusals, with UNAVAILABLE', async () => {
+    const server = await startServer((stream) => stream.close(constants.NGHTTP2_REFUSED_STREAM));
+    const error = await unary(channelTo([server.port]), Buffer.from('no')).catch((e: ServiceError) => e);
+    expect(error).toMatchObject({ code: Status.UNAVAILABLE, details: 'Stream refused by server' });
+    expect(server.requests).toHaveLength(4);
+  });
+
   it('fails a call when the connection drops under it with UNAVAILABLE, not a cancellation', async () => {
     const server = await startServer((stream) => stream.session?.destroy());
     const error = await unary(channelTo([server.port]), Buffer.from('a')).catch((e: ServiceError) => e);
