@@ -1,6 +1,7 @@
 import { experimental, status as Status } from '@grpc/grpc-js';
 import { type Endpoint, parseEndpoint } from '../endpoints.js';
 import { AddressResolver, minRefreshGap, refreshInterval } from './resolver.js';
+import { noConnectionDetails } from './status.js';
 
 /** The URI scheme of nice-etcd's resolver in grpc-js's registry. */
 const scheme = 'nice-etcd';
@@ -77,7 +78,8 @@ class EndpointListResolver implements experimental.Resolver {
     if (!this.#started) return;
     const addresses = this.#addresses.addresses;
     if (addresses.length === 0) {
-      const details = this.#addresses.lastError ?? 'no address found for any endpoint';
+      // grpc-js fails calls with these words: the same as ours for a call that was never sent.
+      const details = noConnectionDetails(this.#addresses.lastError ?? 'no address found for any endpoint');
       this.listener(experimental.statusOrFromError({ code: Status.UNAVAILABLE, details }), {}, null, details);
       return;
     }

@@ -7,6 +7,7 @@ import { parseEndpoint } from '../../src/endpoints.js';
 import { KVDefinition } from '../../src/proto.js';
 import { provablyUnsent } from '../../src/retry.js';
 import { frameMessage } from '../../src/transport/framing.js';
+import { grpcJsTarget } from '../../src/transport/grpc-js-resolver.js';
 import { Http2Channel, type Http2ChannelOptions } from '../../src/transport/http2-channel.js';
 import { freePort } from '../harness/ports.js';
 
@@ -303,7 +304,22 @@ describe('a call that never got a connection, on either transport', () => {
       channels.push(channel);
       return channel;
     },
+    'grpc-js with nice-etcd\'s resolver': (ports: number[]) => {
+      const channel = new GrpcJsChannel(grpcJsTarget(ports.map((p) => `127.0.0.1:${p}`)), credentials.createInsecure(), {
+        'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+      });
+      channels.push(channel);
+      return channel;
+    },
   };
+  it('is UNAVAILABLE and provably unsent on grpc-js when no endpoint name resolves', async () => {
+    const channel = new GrpcJsChannel(grpcJsTarget(['no-such-member.invalid:2379']), credentials.createInsecure(), {});
+    channels.push(channel);
+    const error = await createClient(KVDefinition, channel).range({ key: Buffer.from('k') }).catch((e: unknown) => e);
+    expect((error as ClientError).code).toBe(Status.UNAVAILABLE);
+    expect((error as ClientError).details).toMatch(/cannot resolve no-such-member.invalid/);
+    expect(provablyUnsent(error)).toBe(true);
+  });
   for (const [name, make] of Object.entries(transports)) {
     for (const count of [1, 2]) {
       it(`is UNAVAILABLE "No connection established…" and provably unsent on ${name}, ${count} endpoint(s)`, async () => {
