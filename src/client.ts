@@ -109,6 +109,14 @@ export class Client extends KVBase implements AsyncDisposable {
     this.connection.setEndpoints(endpoints);
   }
 
+  /**
+   * Connects at once to every endpoint that is down, instead of waiting out its reconnect
+   * backoff (up to `maxReconnectBackoff`): call it when you know an outage has ended.
+   */
+  reconnect(): void {
+    this.connection.reconnect();
+  }
+
   /** True once `close()` was called. */
   get closed(): boolean {
     return this.connection.closed.aborted;

@@ -67,6 +67,12 @@ export interface ClientConfig {
   keepAliveTime?: number;
   /** How long a keepalive ping may go unanswered before the connection is declared dead. Default 6,000. */
   keepAliveTimeout?: number;
+  /**
+   * Longest wait before connecting again to an endpoint whose connection failed, in ms: the
+   * wait starts at 1,000 and grows ×1.6 per failure (gRPC's connection backoff) up to this.
+   * `client.reconnect()` skips the wait. Default: the larger of `dialTimeout` and 5,000.
+   */
+  maxReconnectBackoff?: number;
   /** Retries of calls that are safe to repeat. */
   retry?: RetryConfig;
   /** Authenticate as this user (token fetched lazily, refreshed when etcd rejects it), or send a fixed token. */
@@ -93,6 +99,7 @@ export interface ResolvedConfig {
   maxCallRecvMsgSize: number;
   keepAliveTime: number;
   keepAliveTimeout: number;
+  maxReconnectBackoff: number;
   retry: Required<RetryConfig>;
   onCall: ((event: CallEvent) => void) | undefined;
   auth: AuthConfig | undefined;
@@ -140,15 +147,18 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
   // Every endpoint is checked now, so a typo fails here rather than as a timeout on first use.
   for (const endpoint of endpoints) parseEndpoint(endpoint);
   const retry = config.retry ?? {};
+  const dialTimeout = duration('dialTimeout', config.dialTimeout, defaultConfig.dialTimeout, 1);
   return {
     endpoints: [...endpoints],
     autoSyncInterval: duration('autoSyncInterval', config.autoSyncInterval, defaultConfig.autoSyncInterval),
-    dialTimeout: duration('dialTimeout', config.dialTimeout, defaultConfig.dialTimeout, 1),
+    dialTimeout,
     timeout: duration('timeout', config.timeout, defaultConfig.timeout, 1),
     maxCallSendMsgSize: duration('maxCallSendMsgSize', config.maxCallSendMsgSize, defaultConfig.maxCallSendMsgSize, 1),
     maxCallRecvMsgSize: duration('maxCallRecvMsgSize', config.maxCallRecvMsgSize, defaultConfig.maxCallRecvMsgSize, 1),
     keepAliveTime: duration('keepAliveTime', config.keepAliveTime, defaultConfig.keepAliveTime),
     keepAliveTimeout: duration('keepAliveTimeout', config.keepAliveTimeout, defaultConfig.keepAliveTimeout, 1),
+    // grpc-js bounds each connection attempt by its minimum backoff, dialTimeout (connection.ts): the maximum cannot be lower.
+    maxReconnectBackoff: duration('maxReconnectBackoff', config.maxReconnectBackoff, Math.max(dialTimeout, 5_000), dialTimeout),
     retry: {
       maxAttempts: count('retry.maxAttempts', retry.maxAttempts, defaultConfig.retry.maxAttempts),
       baseDelay: duration('retry.baseDelay', retry.baseDelay, defaultConfig.retry.baseDelay),

@@ -82,6 +82,26 @@ export class Connection {
   }
 
   /**
+   * Connects at once to every endpoint that is not connected, skipping reconnect backoff.
+   * grpc-js's channel cannot reset its backoff, so it is replaced by a fresh one (calls in
+   * flight finish on the old one).
+   */
+  reconnect(): void {
+    if (this.closed.aborted || !this.current) return;
+    if (this.channel instanceof Http2Channel) {
+      this.channel.reconnect();
+      return;
+    }
+    const { endpoints } = this.current;
+    const channel = this.createChannel(endpoints, endpoints.some((e) => e.secure) || this.config.tls !== undefined);
+    const previous = this.channel;
+    this.channel = channel;
+    this.current = { endpoints, services: this.buildServices(channel) };
+    channel.getConnectivityState(true);
+    previous?.close();
+  }
+
+  /**
    * Service clients on a channel of their own to one endpoint, for calls that must reach that
    * member (status, defragment, hashKV, moveLeader). The caller closes it.
    */
@@ -119,7 +139,7 @@ export class Connection {
         keepAliveTime: config.keepAliveTime,
         keepAliveTimeout: config.keepAliveTimeout,
         // grpc-js's backoff under the same settings (see the grpc-js options below).
-        backoff: { initial: 1_000, max: Math.max(config.dialTimeout, 5_000) },
+        backoff: { initial: 1_000, max: config.maxReconnectBackoff },
         maxSendMessageLength: config.maxCallSendMsgSize,
         maxReceiveMessageLength: config.maxCallRecvMsgSize,
       });
@@ -135,7 +155,7 @@ export class Connection {
       'grpc.max_receive_message_length': config.maxCallRecvMsgSize,
       // nice-grpc reads this as the bound of one connection attempt (see its connectTimeoutPatch).
       'grpc.min_reconnect_backoff_ms': config.dialTimeout,
-      'grpc.max_reconnect_backoff_ms': Math.max(config.dialTimeout, 5_000),
+      'grpc.max_reconnect_backoff_ms': config.maxReconnectBackoff,
       // One channel per client object: never share subchannels with other clients.
       'grpc.use_local_subchannel_pool': 1,
     };

@@ -85,6 +85,13 @@ export class Http2Channel implements ChannelInterface, CallHost {
     this.notifyWatchers();
   }
 
+  /** Connects every session that is not connected now, skipping its backoff; names are looked up again. */
+  reconnect(): void {
+    if (this.shutdown) return;
+    this.resolver.refresh(0);
+    for (const session of this.sessions) session.reconnect();
+  }
+
   createCall(method: string, deadline: Deadline): Http2Call {
     if (this.shutdown) throw new Error('Channel has been shut down');
     return new Http2Call(this, method, deadline, ++this.callNumber);

@@ -143,6 +143,13 @@ export class EndpointSession {
     });
   }
 
+  /** Forgets the backoff of a failed attempt and connects now (unless connected or connecting). */
+  reconnect(): void {
+    this.nextAttemptAt = 0;
+    this.backoff = this.options.backoff.initial;
+    this.connect();
+  }
+
   /**
    * Opens a stream on the ready session. The caller checked `state === 'ready'`.
    */

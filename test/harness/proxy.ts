@@ -7,7 +7,9 @@ export type ProxyMode =
   /** Forward nothing, either way; new connections are accepted and held silent. */
   | 'blackhole'
   /** Forward requests to the target but hold its answers: a request arrives, its answer never comes. */
-  | 'blackhole-responses';
+  | 'blackhole-responses'
+  /** Reset every connection at once, current and new (a member whose port is closed). */
+  | 'refuse';
 
 interface Pair {
   client: Socket;
@@ -19,7 +21,8 @@ interface Pair {
  * network faults while the target stays up, without root or network namespaces:
  * `drop()` breaks every current connection (as a network failure would), `blackhole()` stops
  * forwarding bytes (a partition: nothing is refused, nothing answers), `blackhole('responses')`
- * forwards only requests, `delay(ms)` forwards every chunk late, `restore()` forwards again.
+ * forwards only requests, `refuse()` resets every connection, `delay(ms)` forwards every
+ * chunk late, `restore()` forwards again.
  */
 export class TcpProxy {
   /** `127.0.0.1:<port>` (or `unix:<path>`): point a client here instead of at the target. */
@@ -84,6 +87,12 @@ export class TcpProxy {
     this.#set(direction === 'both' ? 'blackhole' : 'blackhole-responses', 0);
   }
 
+  /** Resets every connection, and each new one as it comes, until `restore()`. */
+  refuse(): void {
+    this.#set('refuse', 0);
+    this.drop();
+  }
+
   /** Forwards every chunk `ms` late, both ways (order kept), until `restore()`. */
   delay(ms: number): void {
     this.#set('pass', ms);
@@ -109,6 +118,11 @@ export class TcpProxy {
 
   private accept(client: Socket, host: string, port: number): void {
     this.#accepted++;
+    if (this.#mode === 'refuse') {
+      client.on('error', () => {});
+      reset(client);
+      return;
+    }
     const upstream = createConnection({ host, port });
     const pair = { client, upstream };
     this.pairs.add(pair);
@@ -126,6 +140,7 @@ export class TcpProxy {
   #apply(pair: Pair): void {
     const { client, upstream } = pair;
     this.#flow(client, upstream, this.#mode === 'pass' || this.#mode === 'blackhole-responses');
+    // ('refuse' drops every pair; none is left to apply it to.)
     this.#flow(upstream, client, this.#mode === 'pass');
   }
 

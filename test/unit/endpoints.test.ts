@@ -78,3 +78,14 @@ describe('endpoints on the grpc-js transport', () => {
     await client.close();
   });
 });
+
+describe('maxReconnectBackoff', () => {
+  it('defaults to the larger of dialTimeout and 5 s', () => {
+    expect(resolveConfig({ endpoints: ['127.0.0.1:2379'] }).maxReconnectBackoff).toBe(5_000);
+    expect(resolveConfig({ endpoints: ['127.0.0.1:2379'], dialTimeout: 8_000 }).maxReconnectBackoff).toBe(8_000);
+  });
+
+  it('cannot be below dialTimeout', () => {
+    expect(() => resolveConfig({ endpoints: ['127.0.0.1:2379'], maxReconnectBackoff: 100 })).toThrow(/maxReconnectBackoff must be a finite number >= 5000/);
+  });
+});
