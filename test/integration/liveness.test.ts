@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, UnavailableError, compare, op } from '../../src/index.js';
-import { type EtcdCluster, type EtcdServer, TcpProxy, startCluster } from '../harness/index.js';
+import { type EtcdCluster, TcpProxy, startCluster, streamCarrier } from '../harness/index.js';
 
 // A member that stops answering must not stall a watcher or a keep-alive for more than the
 // liveness bound (README: Liveness): keepAliveTime + keepAliveTimeout (12 s by default), plus
@@ -27,30 +27,7 @@ afterEach(async () => {
   for (const member of cluster.members) await member.resume();
 });
 
-/** Streams of `method` open on `member` now (started minus finished, by etcd's metrics). */
-async function openStreams(member: EtcdServer, method: string): Promise<number> {
-  try {
-    const started = await member.metric('grpc_server_started_total', { grpc_method: method });
-    const handled = await member.metric('grpc_server_handled_total', { grpc_method: method });
-    return started - handled;
-  } catch {
-    return 0; // a stopped member does not answer; it carries nothing that works
-  }
-}
-
-/**
- * The index of the member that carries the client's one `method` stream, among the members
- * other than `excluded` (a blackholed member still counts the stream it lost touch with).
- */
-async function carrier(method: string, excluded = -1): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const open = await Promise.all(cluster.members.map((m) => openStreams(m, method)));
-    const carriers = open.flatMap((n, index) => (n > 0 && index !== excluded ? [index] : []));
-    if (carriers.length === 1) return carriers[0];
-    await sleep(100);
-  }
-  throw new Error(`no single member carries the ${method} stream`);
-}
+const carrier = (method: string, excluded?: number) => streamCarrier(cluster, method, excluded);
 
 /**
  * Writes `key` once: the faulted member may have been the leader, so a write can time out
