@@ -84,7 +84,8 @@ async function checkNothingLost(client: Client, prefix: string, writers: ReturnT
 async function underLoad(name: string, fault: () => Promise<void>, endpoints = cluster.endpoints) {
   const prefix = `faults/${name}/`;
   await using client = new Client({ endpoints });
-  const lease = await client.lease.grant(15);
+  // TTL 20: a lease survives a silent member when 2/3 of its TTL exceed the liveness bound (README: Liveness).
+  const lease = await client.lease.grant(20);
   const keepAlive = lease.keepAlive();
   const watcher = client.watch(prefix, { prefix: true });
   await watcher.created;
