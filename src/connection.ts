@@ -74,11 +74,7 @@ export class Connection {
       this.current = { endpoints, services: this.services };
       return;
     }
-    const channel = this.createChannel(endpoints, secure);
-    const previous = this.channel;
-    this.channel = channel;
-    this.current = { endpoints, services: this.buildServices(channel) };
-    previous?.close();
+    this.replaceChannel(endpoints, secure);
   }
 
   /**
@@ -93,12 +89,17 @@ export class Connection {
       return;
     }
     const { endpoints } = this.current;
-    const channel = this.createChannel(endpoints, endpoints.some((e) => e.secure) || this.config.tls !== undefined);
+    this.replaceChannel(endpoints, endpoints.some((e) => e.secure) || this.config.tls !== undefined).getConnectivityState(true);
+  }
+
+  /** Puts a new channel under the services; the old one closes once its calls are done. */
+  private replaceChannel(endpoints: Endpoint[], secure: boolean): Channel | Http2Channel {
+    const channel = this.createChannel(endpoints, secure);
     const previous = this.channel;
     this.channel = channel;
     this.current = { endpoints, services: this.buildServices(channel) };
-    channel.getConnectivityState(true);
     previous?.close();
+    return channel;
   }
 
   /**
