@@ -25,6 +25,7 @@ import { NamespacedKV } from './namespace/kv.js';
 import { type WatchOptions, type Watcher, WatchStreams } from './watch.js';
 import type { Op } from './op.js';
 import type { RequestOp, TxnRequest } from './proto.js';
+import { AutoSync, autoSyncTimeout, memberEndpoints } from './sync.js';
 
 /**
  * A connection to an etcd cluster with the whole KV API (`get`, `put`, `delete`, `txn`,
@@ -56,6 +57,7 @@ export class Client extends KVBase implements AsyncDisposable {
   readonly lockService: LockService;
   /** etcd's server-side Election service (the Election recipe run by the server). */
   readonly electionService: ElectionService;
+  readonly #autoSync: AutoSync | undefined;
 
   /** Creates a client; it connects lazily, on the first call. Throws `ConfigError` on a bad config. */
   constructor(config: ClientConfig) {
@@ -69,6 +71,8 @@ export class Client extends KVBase implements AsyncDisposable {
     this.auth = new AuthClient(this.connection, callOptions);
     this.lockService = new LockServiceClient(this.connection, callOptions);
     this.electionService = new ElectionServiceClient(this.connection, callOptions);
+    const { autoSyncInterval } = this.connection.config;
+    if (autoSyncInterval > 0) this.#autoSync = new AutoSync(autoSyncInterval, () => this.sync({ timeout: autoSyncTimeout }), this.connection.closed);
   }
 
   /**
@@ -84,14 +88,33 @@ export class Client extends KVBase implements AsyncDisposable {
     this.#watchStreams.requestProgress();
   }
 
-  /** The endpoints calls go to, as `host:port`. */
+  /** The endpoints calls go to, as `host:port` (or `unix:<path>`). */
   get endpoints(): string[] {
     return this.connection.endpoints;
+  }
+
+  /**
+   * Replaces the endpoints with the client URLs of the cluster's members, as Go's `Sync()`:
+   * a linearizable member list, skipping learners and members that have not started (no name
+   * yet). Resolves to the new endpoints; on failure the endpoints stay as they were.
+   */
+  async sync(options: CallOptions = {}): Promise<string[]> {
+    const { members } = await this.cluster.memberList(options);
+    this.connection.setEndpoints(memberEndpoints(members));
+    return this.endpoints;
   }
 
   /** Replaces the endpoint list at run time; calls in flight finish where they started. */
   setEndpoints(endpoints: string[]): void {
     this.connection.setEndpoints(endpoints);
+  }
+
+  /**
+   * Connects at once to every endpoint that is down, instead of waiting out its reconnect
+   * backoff (up to `maxReconnectBackoff`): call it when you know an outage has ended.
+   */
+  reconnect(): void {
+    this.connection.reconnect();
   }
 
   /** True once `close()` was called. */
@@ -134,6 +157,7 @@ export class Client extends KVBase implements AsyncDisposable {
    * once, and no socket or timer is left. Idempotent.
    */
   async close(): Promise<void> {
+    this.#autoSync?.close();
     this.#watchStreams.close();
     this.lease.close();
     this.connection.close();

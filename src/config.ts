@@ -42,11 +42,17 @@ export interface TlsConfig {
 /** Options of `new Client(...)`. Every duration is in milliseconds. */
 export interface ClientConfig {
   /**
-   * etcd client URLs, each with its port: `host:port`, `http://host:port` or `https://host:port`.
-   * A single string is one endpoint; several endpoints are a list, balanced round robin (on the
-   * grpc-js transport they must then be IP addresses). Every endpoint is checked by the constructor (`ConfigError`).
+   * etcd client URLs: `host:port`, `http://host:port`, `https://host:port` (host names or IP
+   * addresses) or `unix:<path>`. A single string is one endpoint; several are a list, balanced
+   * round robin over every address their names resolve to. Every endpoint is checked by the
+   * constructor (`ConfigError`).
    */
   endpoints: string | string[];
+  /**
+   * Every this many ms, replace the endpoints with the client URLs of the cluster's members
+   * (as `client.sync()` does); 0 disables it. Default 0 ms (as Go's `AutoSyncInterval`).
+   */
+  autoSyncInterval?: number;
   /** Bound of one connection attempt (TCP, TLS and HTTP/2 handshake). Default 5,000 ms. */
   dialTimeout?: number;
   /** Default timeout of each unary call, retries included; per-call `timeout` overrides it. Default 10,000 ms. */
@@ -55,10 +61,21 @@ export interface ClientConfig {
   maxCallSendMsgSize?: number;
   /** Largest response the client accepts, in bytes. Default 2 GiB - 1 (no practical limit). */
   maxCallRecvMsgSize?: number;
-  /** Interval of HTTP/2 keepalive pings on an active connection; 0 disables them. Default 30,000 ms. */
+  /**
+   * Interval of HTTP/2 keepalive pings on a connection that carries calls or streams; never
+   * less than 5,000 (etcd's `--grpc-keepalive-min-time`); 0 disables them. Default 6,000 ms.
+   * With `keepAliveTimeout`, it bounds how long a silent member can stall a watch or a
+   * keep-alive (README: Liveness).
+   */
   keepAliveTime?: number;
-  /** How long a keepalive ping may go unanswered before the connection is dropped. Default 10,000 ms. */
+  /** How long a keepalive ping may go unanswered before the connection is declared dead. Default 6,000 ms. */
   keepAliveTimeout?: number;
+  /**
+   * Longest wait before connecting again to an endpoint whose connection failed, in ms: the
+   * wait starts at 1,000 and grows ×1.6 per failure (gRPC's connection backoff) up to this.
+   * `client.reconnect()` skips the wait. Default: the larger of `dialTimeout` and 5,000.
+   */
+  maxReconnectBackoff?: number;
   /** Retries of calls that are safe to repeat. */
   retry?: RetryConfig;
   /** Authenticate as this user (token fetched lazily, refreshed when etcd rejects it), or send a fixed token. */
@@ -78,12 +95,14 @@ export interface ClientConfig {
 /** The configuration with every default filled in. @internal */
 export interface ResolvedConfig {
   endpoints: string[];
+  autoSyncInterval: number;
   dialTimeout: number;
   timeout: number;
   maxCallSendMsgSize: number;
   maxCallRecvMsgSize: number;
   keepAliveTime: number;
   keepAliveTimeout: number;
+  maxReconnectBackoff: number;
   retry: Required<RetryConfig>;
   onCall: ((event: CallEvent) => void) | undefined;
   auth: AuthConfig | undefined;
@@ -93,12 +112,13 @@ export interface ResolvedConfig {
 
 /** Defaults of every optional setting, in one place. @internal */
 export const defaultConfig = {
+  autoSyncInterval: 0,
   dialTimeout: 5_000,
   timeout: 10_000,
   maxCallSendMsgSize: 2 * 1024 * 1024,
   maxCallRecvMsgSize: 2 ** 31 - 1,
-  keepAliveTime: 30_000,
-  keepAliveTimeout: 10_000,
+  keepAliveTime: 6_000,
+  keepAliveTimeout: 6_000,
   retry: { maxAttempts: 10, baseDelay: 50, maxDelay: 1_000 },
 } as const;
 
@@ -130,14 +150,18 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
   // Every endpoint is checked now, so a typo fails here rather than as a timeout on first use.
   for (const endpoint of endpoints) parseEndpoint(endpoint);
   const retry = config.retry ?? {};
+  const dialTimeout = duration('dialTimeout', config.dialTimeout, defaultConfig.dialTimeout, 1);
   return {
     endpoints: [...endpoints],
-    dialTimeout: duration('dialTimeout', config.dialTimeout, defaultConfig.dialTimeout, 1),
+    autoSyncInterval: duration('autoSyncInterval', config.autoSyncInterval, defaultConfig.autoSyncInterval),
+    dialTimeout,
     timeout: duration('timeout', config.timeout, defaultConfig.timeout, 1),
     maxCallSendMsgSize: duration('maxCallSendMsgSize', config.maxCallSendMsgSize, defaultConfig.maxCallSendMsgSize, 1),
     maxCallRecvMsgSize: duration('maxCallRecvMsgSize', config.maxCallRecvMsgSize, defaultConfig.maxCallRecvMsgSize, 1),
     keepAliveTime: duration('keepAliveTime', config.keepAliveTime, defaultConfig.keepAliveTime),
     keepAliveTimeout: duration('keepAliveTimeout', config.keepAliveTimeout, defaultConfig.keepAliveTimeout, 1),
+    // grpc-js bounds each connection attempt by its minimum backoff, dialTimeout (connection.ts): the maximum cannot be lower.
+    maxReconnectBackoff: duration('maxReconnectBackoff', config.maxReconnectBackoff, Math.max(dialTimeout, 5_000), dialTimeout),
     retry: {
       maxAttempts: count('retry.maxAttempts', retry.maxAttempts, defaultConfig.retry.maxAttempts),
       baseDelay: duration('retry.baseDelay', retry.baseDelay, defaultConfig.retry.baseDelay),

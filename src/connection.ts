@@ -3,11 +3,12 @@ import { Channel, ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js'
 import type { Client as GrpcClient, DefaultCallOptions } from 'nice-grpc';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { type Endpoint, grpcTarget, parseEndpoint } from './endpoints.js';
+import { type Endpoint, needsLookup, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
 import { wireDefinitions } from './codec.js';
 import type { Definitions } from './policy.js';
+import { grpcJsTarget } from './transport/grpc-js-resolver.js';
 import { Http2Channel } from './transport/http2-channel.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
@@ -73,11 +74,32 @@ export class Connection {
       this.current = { endpoints, services: this.services };
       return;
     }
+    this.replaceChannel(endpoints, secure);
+  }
+
+  /**
+   * Connects at once to every endpoint that is not connected, skipping reconnect backoff.
+   * grpc-js's channel cannot reset its backoff, so it is replaced by a fresh one (calls in
+   * flight finish on the old one).
+   */
+  reconnect(): void {
+    if (this.closed.aborted || !this.current) return;
+    if (this.channel instanceof Http2Channel) {
+      this.channel.reconnect();
+      return;
+    }
+    const { endpoints } = this.current;
+    this.replaceChannel(endpoints, endpoints.some((e) => e.secure) || this.config.tls !== undefined).getConnectivityState(true);
+  }
+
+  /** Puts a new channel under the services; the old one closes once its calls are done. */
+  private replaceChannel(endpoints: Endpoint[], secure: boolean): Channel | Http2Channel {
     const channel = this.createChannel(endpoints, secure);
     const previous = this.channel;
     this.channel = channel;
     this.current = { endpoints, services: this.buildServices(channel) };
     previous?.close();
+    return channel;
   }
 
   /**
@@ -118,19 +140,23 @@ export class Connection {
         keepAliveTime: config.keepAliveTime,
         keepAliveTimeout: config.keepAliveTimeout,
         // grpc-js's backoff under the same settings (see the grpc-js options below).
-        backoff: { initial: 1_000, max: Math.max(config.dialTimeout, 5_000) },
+        backoff: { initial: 1_000, max: config.maxReconnectBackoff },
         maxSendMessageLength: config.maxCallSendMsgSize,
         maxReceiveMessageLength: config.maxCallRecvMsgSize,
       });
     }
-    const target = grpcTarget(endpoints);
-    const balance = endpoints.length > 1;
+    // grpc-js verifies one name per channel: the first endpoint's (see grpc-js-resolver.ts).
+    const names = new Set(endpoints.filter(needsLookup).map((e) => e.host.toLowerCase()));
+    if (secure && names.size > 1) {
+      throw new ConfigError(`with TLS, the grpc-js transport verifies one host name for all endpoints, and these name ${names.size}: ${[...names].join(', ')}; use the default transport ('http2'), which verifies each endpoint's own name`);
+    }
+    const target = grpcJsTarget(endpoints.map((e) => (e.path !== undefined ? `${e.secure ? 'unixs' : 'unix'}://${e.path}` : e.address)));
     const options: ChannelOptions = {
       'grpc.max_send_message_length': config.maxCallSendMsgSize,
       'grpc.max_receive_message_length': config.maxCallRecvMsgSize,
       // nice-grpc reads this as the bound of one connection attempt (see its connectTimeoutPatch).
       'grpc.min_reconnect_backoff_ms': config.dialTimeout,
-      'grpc.max_reconnect_backoff_ms': Math.max(config.dialTimeout, 5_000),
+      'grpc.max_reconnect_backoff_ms': config.maxReconnectBackoff,
       // One channel per client object: never share subchannels with other clients.
       'grpc.use_local_subchannel_pool': 1,
     };
@@ -138,7 +164,8 @@ export class Connection {
       options['grpc.keepalive_time_ms'] = config.keepAliveTime;
       options['grpc.keepalive_timeout_ms'] = config.keepAliveTimeout;
     }
-    if (balance) options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+    // A host name may resolve to several members, so even one endpoint is balanced.
+    options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
     const { tls } = config;
     const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : ChannelCredentials.createInsecure();
     return new Channel(target, credentials, options);

@@ -3,27 +3,37 @@ import { ConfigError } from './errors.js';
 
 /** One etcd client URL, parsed. */
 export interface Endpoint {
-  /** Host name or IP address (IPv6 without brackets). */
+  /** The host name or IP address as written (`localhost` for a unix socket): TLS verifies this name. */
   host: string;
-  /** TCP port, as the URL names it. */
+  /** The TCP port (0 for a unix socket). */
   port: number;
-  /** True for `https://` URLs: the connection must use TLS. */
+  /** True for `https://` and `unixs://` URLs: the connection must use TLS. */
   secure: boolean;
-  /** The endpoint as `host:port` (IPv6 in brackets), the form etcd's own tools print. */
+  /** The endpoint as `host:port` (IPv6 in brackets), the form etcd's own tools print, or `unix:<path>`. */
   address: string;
+  /** The socket path of a `unix:` endpoint; undefined for TCP. */
+  path?: string;
 }
 
 const endpointPattern = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\[\]]+)(?::(\d{1,5}))?\/?$/;
+// unix:<path>, unix://<path> (etcd's and Go's form: unix://localhost:2379 is the file
+// "localhost:2379"), unixs://<path> with TLS.
+const unixPattern = /^(unixs?):(?:\/\/)?(.+)$/;
 // A DNS name (RFC 1123 labels; underscores too, as container names use them) or an IPv4 address.
 const hostPattern = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
 
 /**
- * Parses `host:port`, `http://host:port` or `https://host:port` (IPv6 hosts in brackets). The
- * port is required, as etcd requires it of its own URLs (`--advertise-client-urls`): a bare
- * host would otherwise silently mean some default port.
+ * Parses `host:port`, `http://host:port` or `https://host:port` (a host name or an IP
+ * address, IPv6 in brackets), or a unix socket as `unix:<path>` / `unix://<path>` (`unixs://`
+ * for TLS). The port is required, as etcd requires it of its own URLs
+ * (`--advertise-client-urls`): a bare host would otherwise silently mean some default port.
  */
 export function parseEndpoint(url: string): Endpoint {
-  const expected = 'expected host:port, http://host:port or https://host:port';
+  const expected = 'expected host:port, http://host:port, https://host:port or unix:<path>';
+  if (typeof url === 'string') {
+    const unix = unixPattern.exec(url.trim());
+    if (unix) return { host: 'localhost', port: 0, secure: unix[1] === 'unixs', address: `unix:${unix[2]}`, path: unix[2] };
+  }
   const match = typeof url === 'string' ? endpointPattern.exec(url.trim()) : null;
   if (!match) throw new ConfigError(`invalid endpoint ${JSON.stringify(url)}: ${expected}`);
   const [, scheme, rawHost, rawPort] = match;
@@ -38,21 +48,7 @@ export function parseEndpoint(url: string): Endpoint {
   return { host, port, secure: scheme === 'https', address };
 }
 
-/**
- * The grpc-js target for a list of endpoints: one name goes through DNS; several IP
- * addresses become one `ipv4:`/`ipv6:` target that grpc-js balances round robin.
- * @internal
- */
-export function grpcTarget(endpoints: readonly Endpoint[]): string {
-  if (endpoints.length === 1) {
-    const [only] = endpoints;
-    return isIP(only.host) ? `${isIP(only.host) === 6 ? 'ipv6' : 'ipv4'}:${only.address}` : `dns:${only.address}`;
-  }
-  const families = new Set(endpoints.map((e) => isIP(e.host)));
-  if (families.has(0) || families.size > 1) {
-    throw new ConfigError(
-      'several endpoints must all be IPv4 or all IPv6 addresses (host names are supported for a single endpoint)',
-    );
-  }
-  return `${families.has(6) ? 'ipv6' : 'ipv4'}:${endpoints.map((e) => e.address).join(',')}`;
+/** True when the endpoint names a host that must be looked up (not an IP address, not a socket). @internal */
+export function needsLookup(endpoint: Endpoint): boolean {
+  return endpoint.path === undefined && isIP(endpoint.host) === 0;
 }

@@ -29,6 +29,14 @@ export class EtcdError extends Error {
   readonly reason: string;
   /** `/package.Service/Method` of the call that failed, when there was one. */
   readonly path: string | undefined;
+  /**
+   * True when this error ended a write (put, delete, txn, compact, a member or auth change)
+   * that **may have been applied**: the request may have reached etcd, but no answer came (a
+   * timeout, an abort, a lost connection, etcd's "request timed out" or "leader changed").
+   * Read before writing again, or make the write conditional. False when etcd refused the
+   * write or the request provably never left the client (README: Retries and outcomes).
+   */
+  readonly outcomeUnknown: boolean = false;
 
   /** Makes an error with the gRPC `code` and the unadorned `details`; the message adds `options.path` and the code's name when a path is given. */
   constructor(code: Status, details: string, options: EtcdErrorOptions = {}) {

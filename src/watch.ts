@@ -40,7 +40,11 @@ export interface WatchOptions extends RangeOptions {
   filters?: Array<'noPut' | 'noDelete'>;
   /** Let etcd split large responses; the watcher joins the pieces before delivering. */
   fragment?: boolean;
-  /** Use a stream on which etcd ends watches when its member has no leader, so they move on. */
+  /**
+   * Use a stream on which etcd ends watches when its member has no leader, so they move to
+   * another member instead of going silent. Default true (etcdctl always requires a leader for
+   * watch); false shares a stream that a leaderless member keeps open.
+   */
   requireLeader?: boolean;
   /** Events buffered for a slow consumer before the watcher ends with `WatchOverflowError`. Default 10,000. */
   maxBufferedEvents?: number;
@@ -625,7 +629,7 @@ function emptyKv(): PbKeyValue {
 
 /** The request metadata that needs a stream of its own: etcd decides per stream whether to require a leader. */
 function streamMetadata(options: WatchOptions): Record<string, string> {
-  return options.requireLeader ? { hasleader: 'true' } : {};
+  return options.requireLeader === false ? {} : { hasleader: 'true' };
 }
 
 const streamsByOwner = new WeakMap<object, WatchStreams>();

@@ -2,6 +2,7 @@ import { delay, isAbortError } from 'abort-controller-x';
 import { type CallOptions, ClientError, type ClientMiddleware, type ClientMiddlewareCall, Metadata, Status } from 'nice-grpc-common';
 import type { ResolvedConfig } from '../config.js';
 import { AbortedError, ClientClosedError, DeadlineExceededError, type EtcdError, isTokenError, toEtcdError } from '../errors.js';
+import { markOutcomeUnknown, mayHaveApplied } from '../outcome.js';
 import { type RetryPolicy, definitions, methodPolicies } from '../policy.js';
 import { backoffDelay, shouldRetry } from '../retry.js';
 import { followSignal } from '../signals.js';
@@ -16,18 +17,21 @@ export interface UnaryPlan {
   readonly retry: RetryPolicy;
   /** The default time limit of the call in ms; undefined: none. */
   readonly timeout: number | undefined;
+  /** A write that must not be repeated: a failure without an answer leaves its outcome unknown. */
+  readonly write: boolean;
 }
 
 /** Every unary RPC's plan for a client with `config`, by gRPC path. @internal */
 export function unaryPlans(config: ResolvedConfig): Map<string, UnaryPlan> {
   const plans = new Map<string, UnaryPlan>();
   for (const [service, definition] of Object.entries(definitions)) {
-    const policies = (methodPolicies as unknown as Record<string, Record<string, { retry: RetryPolicy; timeout: 'default' | 'none' }>>)[service];
+    const policies = (methodPolicies as unknown as Record<string, Record<string, { retry: RetryPolicy; timeout: 'default' | 'none'; effect: string }>>)[service];
     for (const [key, method] of Object.entries(definition.methods)) {
       const policy = policies[key];
       plans.set(`/${definition.fullName}/${method.name}`, {
         retry: config.retry.maxAttempts > 1 ? policy.retry : 'never',
         timeout: policy.timeout === 'default' ? config.timeout : undefined,
+        write: policy.effect === 'write',
       });
     }
   }
@@ -43,7 +47,7 @@ export interface UnarySettings {
 }
 
 const authenticatePath = '/etcdserverpb.Auth/Authenticate';
-const noRetry: UnaryPlan = { retry: 'never', timeout: undefined };
+const noRetry: UnaryPlan = { retry: 'never', timeout: undefined, write: false };
 
 /**
  * The whole client-side life of a unary call in one middleware: the closed-client check, the
@@ -126,6 +130,7 @@ export function unaryMiddleware(settings: UnarySettings, streams: ClientMiddlewa
         const last = lastRetried ? `; the last attempt failed with ${Status[lastRetried.code]}: ${lastRetried.details}` : '';
         failure = new DeadlineExceededError(`${path} got no answer within its ${timeout} ms timeout${last}`, { path, cause: lastRetried ?? error });
       } else failure = toEtcdError(error);
+      if (plan.write && mayHaveApplied(failure)) markOutcomeUnknown(failure);
       throw failure;
     } finally {
       if (slot) deadlines.release(slot);

@@ -18,13 +18,18 @@ export interface CallHost {
 }
 
 const userAgent = 'nice-etcd (node:http2)';
+/** How often one call is sent again after servers refused its stream unprocessed. */
+const maxRefusals = 3;
 
 /**
  * One gRPC call on an HTTP/2 stream, behind grpc-js's `Call` interface (what grpc-js's
  * `Client` drives): `start` picks a session (or waits in the channel's queue), messages are
  * framed and written in order, and responses are handed up one per `startRead`, so the
  * reader's backpressure reaches the server as HTTP/2 flow control. The status comes once,
- * after every message, mapped as grpc-js maps it (status.ts).
+ * after every message, mapped as grpc-js maps it (status.ts). A stream the server refused
+ * before processing it (RST_STREAM REFUSED_STREAM, which a GOAWAY also gives the streams above
+ * its last stream id; RFC 9113 §8.7 guarantees they were not processed) is sent again on
+ * another session, transparently, as grpc-js does: a write is safe to send again then.
  * @internal
  */
 export class Http2Call implements Call {
@@ -47,6 +52,9 @@ export class Http2Call implements Call {
   private finalStatus: StatusObject | undefined;
   private statusOutput = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Messages written before the response headers, to send again if the stream is refused. */
+  private unanswered: Buffer[] = [];
+  private refusals = 0;
 
   constructor(
     private readonly host: CallHost,
@@ -157,13 +165,14 @@ export class Http2Call implements Call {
     stream.on('trailers', (trailers: IncomingHttpHeaders) => this.onTrailers(trailers));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('end', () => {
+      if (this.stream !== stream) return;
       this.readsClosed = true;
       this.maybeOutputStatus();
     });
     // After any 'error' of the same moment, so its cause is known (as grpc-js does).
     stream.on('close', () => process.nextTick(() => this.onClose(stream)));
     stream.on('error', (error: Error & { code?: string }) => {
-      if (error.code !== 'ERR_HTTP2_STREAM_ERROR') this.streamError = error;
+      if (this.stream === stream && error.code !== 'ERR_HTTP2_STREAM_ERROR') this.streamError = error;
     });
     const { outbox } = this;
     this.outbox = [];
@@ -172,13 +181,15 @@ export class Http2Call implements Call {
   }
 
   private write(stream: ClientHttp2Stream, framed: Buffer, callback: WriteCallback | undefined): void {
+    if (this.httpStatus === undefined) this.unanswered.push(framed);
     if (callback === undefined) {
       stream.write(framed);
       return;
     }
     stream.write(framed, (error) => {
       process.nextTick(() => {
-        if (error) this.endCall({ code: Status.UNAVAILABLE, details: `Write error: ${error.message}`, metadata: new Metadata() });
+        // A refused stream's write fails too; the call goes on, on its next stream.
+        if (error && this.stream === stream) this.endCall({ code: Status.UNAVAILABLE, details: `Write error: ${error.message}`, metadata: new Metadata() });
         callback();
       });
     });
@@ -186,6 +197,7 @@ export class Http2Call implements Call {
 
   private onResponse(headers: IncomingHttpHeaders, flags: number): void {
     this.httpStatus = Number(headers[':status']);
+    this.unanswered = [];
     if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
       this.onTrailers(headers);
       return;
@@ -242,12 +254,31 @@ export class Http2Call implements Call {
   }
 
   private onClose(stream: ClientHttp2Stream): void {
-    if (this.finalStatus?.code === Status.OK) return;
+    if (this.stream !== stream || this.finalStatus?.code === Status.OK) return;
     const { rstCode } = stream;
+    if (rstCode === constants.NGHTTP2_REFUSED_STREAM && this.httpStatus === undefined && !this.finalStatus && this.refusals < maxRefusals) {
+      this.sendAgain();
+      return;
+    }
     if (rstCode === constants.NGHTTP2_NO_ERROR && this.finalStatus) return;
     // A stream we did not reset that ends with CANCEL (or with no status) lost its connection.
     const dropped = !this.resetByUs;
     this.endCall(statusFromReset(rstCode, dropped, this.httpStatus, this.streamError));
+  }
+
+  /** Sends the call again on a new stream (picked anew) after the server refused the last one. */
+  private sendAgain(): void {
+    this.refusals++;
+    // Write callbacks were called for the first stream: the messages go again without them.
+    this.outbox = this.unanswered.map((framed) => ({ framed, callback: undefined }));
+    this.unanswered = [];
+    this.stream = undefined;
+    this.session = undefined;
+    this.decoder = undefined;
+    this.streamError = undefined;
+    this.resetByUs = false;
+    const session = this.host.pick(this);
+    if (session) this.open(session);
   }
 
   private endCall(status: StatusObject): void {

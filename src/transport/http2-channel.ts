@@ -2,6 +2,7 @@ import { type ChannelInterface, type Deadline, Metadata, connectivityState as Co
 import type { ChannelRef } from '@grpc/grpc-js/build/src/channelz';
 import type { Endpoint } from '../endpoints.js';
 import { type CallHost, Http2Call } from './http2-call.js';
+import { AddressResolver, type LookupFn, minRefreshGap, refreshInterval } from './resolver.js';
 import { EndpointSession, type SessionOptions } from './session.js';
 import { noConnectionDetails } from './status.js';
 
@@ -11,11 +12,15 @@ export interface Http2ChannelOptions extends SessionOptions {
   maxSendMessageLength: number;
   /** Largest message a call accepts, in bytes; larger ones fail with RESOURCE_EXHAUSTED. */
   maxReceiveMessageLength: number;
+  /** How host names are looked up (tests give a fake); default: the system resolver. */
+  lookup?: LookupFn;
 }
 
 /**
  * grpc-js's `Channel` interface on node:http2, for nice-grpc: one `EndpointSession` per
- * endpoint, calls balanced round robin over the ready ones. While none is ready, a call
+ * address (an IP endpoint, a socket, or each address a host name resolves to; see
+ * resolver.ts), calls balanced round robin over the ready ones. Host names are looked up
+ * again every 30 s while calls come, and soon after a connection fails. While none is ready, a call
  * waits for the first that becomes ready; when every endpoint has failed (and waits out its
  * backoff), a call fails at once with UNAVAILABLE "No connection established…", as grpc-js's
  * pickers do, so that a write is known to be unsent. `setEndpoints` swaps the list in place:
@@ -33,6 +38,7 @@ export class Http2Channel implements ChannelInterface, CallHost {
   private callNumber = 0;
   private shutdown = false;
   private lastError: string | undefined;
+  private readonly resolver: AddressResolver;
 
   constructor(
     endpoints: readonly Endpoint[],
@@ -40,6 +46,7 @@ export class Http2Channel implements ChannelInterface, CallHost {
   ) {
     this.maxSendMessageLength = options.maxSendMessageLength;
     this.maxReceiveMessageLength = options.maxReceiveMessageLength;
+    this.resolver = new AddressResolver(() => this.onAddresses(), options.lookup);
     this.setEndpoints(endpoints);
   }
 
@@ -48,25 +55,41 @@ export class Http2Channel implements ChannelInterface, CallHost {
     return this.options.secure;
   }
 
-  /** The endpoints, comma-separated, as `host:port`. */
+  /** The addresses, comma-separated, as `ip:port` or socket paths. */
   get target(): string {
-    return this.sessions.map((s) => s.endpoint.address).join(',');
+    return this.sessions.map((s) => s.address.peer).join(',');
   }
 
   /** Replaces the endpoint list: new calls go to the new list; calls in flight finish where they are. */
   setEndpoints(endpoints: readonly Endpoint[]): void {
     if (this.shutdown) return;
-    const old = new Map(this.sessions.map((s) => [s.endpoint.address, s]));
-    this.sessions = endpoints.map((endpoint) => {
-      const kept = old.get(endpoint.address);
-      old.delete(endpoint.address);
-      return kept ?? new EndpointSession(endpoint, this.options, (s) => this.onSessionChange(s));
+    this.resolver.setEndpoints(endpoints);
+    this.onAddresses();
+  }
+
+  /** Makes the sessions match the resolver's addresses: kept addresses keep their session. */
+  private onAddresses(): void {
+    if (this.shutdown) return;
+    const old = new Map(this.sessions.map((s) => [s.address.key, s]));
+    this.sessions = this.resolver.addresses.map((address) => {
+      const kept = old.get(address.key);
+      old.delete(address.key);
+      return kept ?? new EndpointSession(address, this.options, (s) => this.onSessionChange(s));
     });
     for (const removed of old.values()) removed.close();
+    if (this.resolver.lastError !== undefined && this.sessions.length === 0) this.lastError = this.resolver.lastError;
     this.ready = this.sessions.filter((s) => s.state === 'ready').length;
     this.nextPick = 0;
-    // Calls waiting for a removed endpoint may now find another one.
+    // Calls waiting for a removed endpoint (or for a lookup) may now find another one.
     if (this.waiting.size > 0) this.settleWaiting();
+    this.notifyWatchers();
+  }
+
+  /** Connects every session that is not connected now, skipping its backoff; names are looked up again. */
+  reconnect(): void {
+    if (this.shutdown) return;
+    this.resolver.refresh(0);
+    for (const session of this.sessions) session.reconnect();
   }
 
   createCall(method: string, deadline: Deadline): Http2Call {
@@ -81,6 +104,7 @@ export class Http2Channel implements ChannelInterface, CallHost {
       call.fail({ code: Status.UNAVAILABLE, details: 'Channel has been shut down', metadata: new Metadata() });
       return undefined;
     }
+    this.resolver.refresh(refreshInterval);
     // Endpoints that are not ready try again whenever a call comes and their backoff allows.
     if (this.ready < sessions.length) for (const session of sessions) session.connect();
     const count = sessions.length;
@@ -92,7 +116,7 @@ export class Http2Channel implements ChannelInterface, CallHost {
         return session;
       }
     }
-    if (sessions.some((s) => s.state === 'connecting')) {
+    if (this.resolver.pending || sessions.some((s) => s.state === 'connecting')) {
       this.waiting.add(call);
       return undefined;
     }
@@ -108,6 +132,7 @@ export class Http2Channel implements ChannelInterface, CallHost {
   close(): void {
     if (this.shutdown) return;
     this.shutdown = true;
+    this.resolver.close();
     for (const session of this.sessions) session.close();
     this.settleWaiting();
     this.notifyWatchers();
@@ -155,7 +180,7 @@ export class Http2Channel implements ChannelInterface, CallHost {
     if (this.shutdown) return ConnectivityState.SHUTDOWN;
     const states = this.sessions.map((s) => s.state);
     if (states.includes('ready')) return ConnectivityState.READY;
-    if (states.includes('connecting')) return ConnectivityState.CONNECTING;
+    if (states.includes('connecting') || this.resolver.pending) return ConnectivityState.CONNECTING;
     if (states.includes('failed')) return ConnectivityState.TRANSIENT_FAILURE;
     return ConnectivityState.IDLE;
   }
@@ -163,7 +188,11 @@ export class Http2Channel implements ChannelInterface, CallHost {
   private onSessionChange(session: EndpointSession): void {
     if (!this.sessions.includes(session)) return;
     this.ready = this.sessions.filter((s) => s.state === 'ready').length;
-    if (session.state === 'failed') this.lastError = session.lastError;
+    if (session.state === 'failed') {
+      this.lastError = session.lastError;
+      // The name may point elsewhere now (a member replaced, a pod rescheduled).
+      this.resolver.refresh(minRefreshGap);
+    }
     if (this.waiting.size > 0 && session.state !== 'connecting') this.settleWaiting();
     this.notifyWatchers();
   }

@@ -1,7 +1,7 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders, connect, constants } from 'node:http2';
 import { type Socket, connect as tcpConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Endpoint } from '../endpoints.js';
+import type { Address } from './resolver.js';
 
 /** Where one endpoint's connection is in its life cycle. @internal */
 export type SessionState = 'idle' | 'connecting' | 'ready' | 'failed';
@@ -58,7 +58,8 @@ export class EndpointSession {
   private closed = false;
 
   constructor(
-    readonly endpoint: Endpoint,
+    /** Where this session connects, and the endpoint (as written) it serves. */
+    readonly address: Address,
     private readonly options: SessionOptions,
     private readonly onChange: (session: EndpointSession) => void,
   ) {
@@ -74,21 +75,23 @@ export class EndpointSession {
   connect(): void {
     if (this.closed || this.state === 'ready' || this.state === 'connecting') return;
     if (this.state === 'failed' && Date.now() < this.nextAttemptAt) return;
-    const { endpoint, options } = this;
-    const authority = `${options.secure ? 'https' : 'http'}://${endpoint.address}`;
+    const { address, options } = this;
+    const { endpoint, target } = address;
+    // The :authority and the TLS server name are the endpoint as the user wrote it, not the
+    // address it resolved to (a certificate names the host, and etcd may check the authority).
+    const authority = `${options.secure ? 'https' : 'http'}://${endpoint.path === undefined ? endpoint.address : 'localhost'}`;
     // Our own socket: Node's session does not always notice a socket error (a TLS 1.3 alert
     // that refuses our certificate arrives after the handshake and left it hanging).
     const socket: Socket = options.secure
       ? tlsConnect({
-          host: endpoint.host,
-          port: endpoint.port,
+          ...target,
           ca: options.tls?.ca,
           cert: options.tls?.cert,
           key: options.tls?.key,
           ALPNProtocols: ['h2'],
           servername: isIP(endpoint.host) ? undefined : endpoint.host,
         })
-      : tcpConnect({ host: endpoint.host, port: endpoint.port });
+      : tcpConnect(target);
     socket.setNoDelay(true);
     const session = connect(authority, { createConnection: () => socket, settings: { enablePush: false, initialWindowSize: streamWindowSize } });
     this.session = session;
@@ -147,6 +150,13 @@ export class EndpointSession {
     });
   }
 
+  /** Forgets the backoff of a failed attempt and connects now (unless connected or connecting). */
+  reconnect(): void {
+    this.nextAttemptAt = 0;
+    this.backoff = this.options.backoff.initial;
+    this.connect();
+  }
+
   /**
    * Opens a stream on the ready session. The caller checked `state === 'ready'`.
    */
@@ -162,7 +172,7 @@ export class EndpointSession {
 
   /** The peer's address, as grpc-js's getPeer reports it. */
   get peer(): string {
-    return this.endpoint.address;
+    return this.address.peer;
   }
 
   /**

@@ -8,3 +8,4 @@ export type { TestCerts } from './certs';
 export { useEtcd } from './suite';
 export type { EtcdSuite } from './suite';
 export { TcpProxy } from './proxy';
+export { openStreams, streamCarrier } from './streams';

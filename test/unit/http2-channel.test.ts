@@ -7,6 +7,7 @@ import { parseEndpoint } from '../../src/endpoints.js';
 import { KVDefinition } from '../../src/proto.js';
 import { provablyUnsent } from '../../src/retry.js';
 import { frameMessage } from '../../src/transport/framing.js';
+import { grpcJsTarget } from '../../src/transport/grpc-js-resolver.js';
 import { Http2Channel, type Http2ChannelOptions } from '../../src/transport/http2-channel.js';
 import { freePort } from '../harness/ports.js';
 
@@ -44,7 +45,7 @@ const echo: Handler = (stream, _headers, body) => {
 
 const servers: FakeServer[] = [];
 
-async function startServer(handler: Handler = echo, port = 0): Promise<FakeServer> {
+async function startServer(handler: Handler = echo, port = 0, host = '127.0.0.1'): Promise<FakeServer> {
   const server = createServer();
   const fake: FakeServer = {
     port: 0,
@@ -71,7 +72,7 @@ async function startServer(handler: Handler = echo, port = 0): Promise<FakeServe
       for (const session of open) session.destroy();
       server.close(() => resolve());
     });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   fake.port = (server.address() as AddressInfo).port;
   servers.push(fake);
   return fake;
@@ -195,6 +196,69 @@ describe('Http2Channel under grpc-js Client', () => {
     expect((await slow).message.toString()).toBe('slow');
   });
 
+  it('sends a call again, transparently, when the server refuses its stream unprocessed (REFUSED_STREAM)', async () => {
+    let refused = 0;
+    const server = await startServer((stream, headers, body) => {
+      if (refused++ === 0) stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      else echo(stream, headers, body);
+    });
+    const answer = await unary(channelTo([server.port]), Buffer.from('once'));
+    expect(answer.message.toString()).toBe('once');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('sends a call again on a new session when a GOAWAY says its stream was not processed', async () => {
+    const server = await startServer();
+    // The first connection meets a bare HTTP/2 peer that answers the call's HEADERS with
+    // GOAWAY(last stream id 0): none of its streams was processed. Later ones reach the server.
+    let connections = 0;
+    const frame = (type: number, flags: number, payload: Buffer) => {
+      const header = Buffer.alloc(9);
+      header.writeUIntBE(payload.length, 0, 3);
+      header.writeUInt8(type, 3);
+      header.writeUInt8(flags, 4);
+      return Buffer.concat([header, payload]);
+    };
+    const front = createTcpServer((socket) => {
+      if (connections++ > 0) {
+        server.server.emit('connection', socket);
+        return;
+      }
+      socket.on('error', () => {});
+      let seen = Buffer.alloc(0);
+      let answered = false;
+      socket.on('data', (chunk: Buffer) => {
+        seen = Buffer.concat([seen, chunk]);
+        if (seen.length < 24 + 9) return;
+        if (!answered) {
+          answered = true;
+          socket.write(Buffer.concat([frame(4, 0, Buffer.alloc(0)), frame(4, 1, Buffer.alloc(0))]));
+        }
+        // HEADERS (type 1) of stream 1 after the preface: refuse it by GOAWAY.
+        if (!socket.writableEnded && (seen.includes(Buffer.from([0x01, 0x04, 0x00, 0x00, 0x00, 0x01])) || seen.includes(Buffer.from([0x01, 0x05, 0x00, 0x00, 0x00, 0x01])))) {
+          socket.end(frame(7, 0, Buffer.alloc(8)));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const answer = await unary(channelTo([(front.address() as AddressInfo).port]), Buffer.from('again'));
+      expect(answer.message.toString()).toBe('again');
+      expect(connections).toBe(2);
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      // It finishes closing once afterEach has closed the channel and the server's sessions.
+      front.close();
+    }
+  });
+
+  it('gives up after three refusals, with UNAVAILABLE', async () => {
+    const server = await startServer((stream) => stream.close(constants.NGHTTP2_REFUSED_STREAM));
+    const error = await unary(channelTo([server.port]), Buffer.from('no')).catch((e: ServiceError) => e);
+    expect(error).toMatchObject({ code: Status.UNAVAILABLE, details: 'Stream refused by server' });
+    expect(server.requests).toHaveLength(4);
+  });
+
   it('fails a call when the connection drops under it with UNAVAILABLE, not a cancellation', async () => {
     const server = await startServer((stream) => stream.session?.destroy());
     const error = await unary(channelTo([server.port]), Buffer.from('a')).catch((e: ServiceError) => e);
@@ -240,7 +304,22 @@ describe('a call that never got a connection, on either transport', () => {
       channels.push(channel);
       return channel;
     },
+    'grpc-js with nice-etcd\'s resolver': (ports: number[]) => {
+      const channel = new GrpcJsChannel(grpcJsTarget(ports.map((p) => `127.0.0.1:${p}`)), credentials.createInsecure(), {
+        'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+      });
+      channels.push(channel);
+      return channel;
+    },
   };
+  it('is UNAVAILABLE and provably unsent on grpc-js when no endpoint name resolves', async () => {
+    const channel = new GrpcJsChannel(grpcJsTarget(['no-such-member.invalid:2379']), credentials.createInsecure(), {});
+    channels.push(channel);
+    const error = await createClient(KVDefinition, channel).range({ key: Buffer.from('k') }).catch((e: unknown) => e);
+    expect((error as ClientError).code).toBe(Status.UNAVAILABLE);
+    expect((error as ClientError).details).toMatch(/cannot resolve no-such-member.invalid/);
+    expect(provablyUnsent(error)).toBe(true);
+  });
   for (const [name, make] of Object.entries(transports)) {
     for (const count of [1, 2]) {
       it(`is UNAVAILABLE "No connection established…" and provably unsent on ${name}, ${count} endpoint(s)`, async () => {
@@ -253,4 +332,74 @@ describe('a call that never got a connection, on either transport', () => {
       });
     }
   }
+});
+
+describe('Http2Channel with host names', () => {
+  /** A fake DNS: each name's answers, and how often each name was looked up. */
+  function fakeDns(answers: Record<string, string[] | Error>) {
+    const lookups: string[] = [];
+    const lookup = async (host: string) => {
+      lookups.push(host);
+      const answer = answers[host];
+      if (answer === undefined) throw new Error(`getaddrinfo ENOTFOUND ${host}`);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    };
+    return { lookups, lookup, answers };
+  }
+
+  function channelToNames(urls: string[], lookup: (host: string) => Promise<string[]>, extra: Partial<Http2ChannelOptions> = {}): Http2Channel {
+    const channel = new Http2Channel(urls.map(parseEndpoint), { ...options, lookup, ...extra });
+    channels.push(channel);
+    return channel;
+  }
+
+  it('connects to every address a name resolves to, balances over them, and sends the name as :authority', async () => {
+    const first = await startServer();
+    const second = await startServer(echo, first.port, '127.0.0.2');
+    const dns = fakeDns({ 'etcd.test': ['127.0.0.1', '127.0.0.2'] });
+    const channel = channelToNames([`etcd.test:${first.port}`], dns.lookup);
+    for (let i = 0; i < 10; i++) await unary(channel, Buffer.from(`m${i}`));
+    expect(first.requests.length).toBeGreaterThan(0);
+    expect(second.requests.length).toBeGreaterThan(0);
+    expect(first.requests.length + second.requests.length).toBe(10);
+    expect(first.requests[0][':authority']).toBe(`etcd.test:${first.port}`);
+    expect(dns.lookups).toEqual(['etcd.test']);
+  });
+
+  it('uses the other endpoints when one name does not resolve', async () => {
+    const server = await startServer();
+    const dns = fakeDns({});
+    const channel = channelToNames([`gone.test:${server.port}`, `127.0.0.1:${server.port}`], dns.lookup);
+    for (let i = 0; i < 3; i++) await unary(channel, Buffer.from('x'));
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('fails a call as provably unsent, with the lookup error, when no name resolves', async () => {
+    const dns = fakeDns({});
+    const channel = channelToNames(['gone.test:2379'], dns.lookup);
+    const error = await unary(channel, Buffer.from('x')).catch((e: ServiceError) => e);
+    expect(error).toMatchObject({ code: Status.UNAVAILABLE, details: 'No connection established. Last error: cannot resolve gone.test: getaddrinfo ENOTFOUND gone.test' });
+  });
+
+  it('looks a name up again after its address stops answering, and follows it to the new address', async () => {
+    const server = await startServer(echo, 0, '127.0.0.2');
+    // First the name points at a port where nothing listens (a member that moved away).
+    const dns = fakeDns({ 'moved.test': ['127.0.0.3'] });
+    const channel = channelToNames([`moved.test:${server.port}`], dns.lookup, { backoff: { initial: 200, max: 200 } });
+    await expect(unary(channel, Buffer.from('x'))).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    dns.answers['moved.test'] = ['127.0.0.2'];
+    // Calls keep failing until a failed connection attempt, at least 2 s after the first
+    // lookup, looks the name up again; then they reach the server at its new address.
+    let answered = false;
+    for (let i = 0; i < 100 && !answered; i++) {
+      answered = await unary(channel, Buffer.from('x')).then(
+        () => true,
+        () => false,
+      );
+      if (!answered) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answered).toBe(true);
+    expect(dns.lookups.length).toBeGreaterThanOrEqual(2);
+  });
 });

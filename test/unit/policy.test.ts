@@ -55,19 +55,20 @@ describe('per-method plans of a client', () => {
   const config = resolveConfig({ endpoints: ['127.0.0.1:2379'], timeout: 1234, retry: { maxAttempts: 3 } });
   const plans = unaryPlans(config);
 
-  it('give unary calls the client timeout and the retry policy of the table', () => {
-    expect(plans.get('/etcdserverpb.KV/Range')).toEqual({ timeout: 1234, retry: 'repeatable' });
-    expect(plans.get('/etcdserverpb.KV/Put')).toEqual({ timeout: 1234, retry: 'unsentOnly' });
+  it('give unary calls the client timeout, the retry policy of the table, and whether they write', () => {
+    expect(plans.get('/etcdserverpb.KV/Range')).toEqual({ timeout: 1234, retry: 'repeatable', write: false });
+    expect(plans.get('/etcdserverpb.KV/Put')).toEqual({ timeout: 1234, retry: 'unsentOnly', write: true });
+    expect(plans.get('/etcdserverpb.Lease/LeaseRevoke')).toEqual({ timeout: 1234, retry: 'repeatable', write: false });
   });
 
   it('give calls that wait for other clients no timeout', () => {
-    expect(plans.get('/v3lockpb.Lock/Lock')).toEqual({ timeout: undefined, retry: 'unsentOnly' });
+    expect(plans.get('/v3lockpb.Lock/Lock')).toEqual({ timeout: undefined, retry: 'unsentOnly', write: true });
     expect(plans.get('/v3electionpb.Election/Campaign')?.timeout).toBeUndefined();
   });
 
   it('give streams no timeout and no retries', () => {
-    expect(plans.get('/etcdserverpb.Watch/Watch')).toEqual({ timeout: undefined, retry: 'never' });
-    expect(plans.get('/etcdserverpb.Maintenance/Snapshot')).toEqual({ timeout: undefined, retry: 'never' });
+    expect(plans.get('/etcdserverpb.Watch/Watch')).toEqual({ timeout: undefined, retry: 'never', write: false });
+    expect(plans.get('/etcdserverpb.Maintenance/Snapshot')).toEqual({ timeout: undefined, retry: 'never', write: false });
   });
 
   it('turn retries off when maxAttempts is 1', () => {

@@ -189,9 +189,9 @@ describe('the watch life cycle on one stream', () => {
     expect(await b.ended).toBeInstanceOf(PermissionDeniedError);
   });
 
-  it('gives requireLeader watches a stream of their own, with the hasleader metadata', async () => {
-    const plain = client.watch('a');
-    const leader = client.watch('b', { requireLeader: true });
+  it('requires a leader by default, and gives requireLeader: false watches a stream of their own', async () => {
+    const plain = client.watch('a', { requireLeader: false });
+    const leader = client.watch('b');
     await Promise.all([plain.created, leader.created]);
     expect(watch.calls.map((c) => [createdKeys(c), c.metadata.get('hasleader')])).toEqual(
       expect.arrayContaining([
