@@ -10,6 +10,7 @@ import { frameMessage } from '../../src/transport/framing.js';
 import { grpcJsTarget } from '../../src/transport/grpc-js-resolver.js';
 import { Http2Channel, type Http2ChannelOptions } from '../../src/transport/http2-channel.js';
 import { freePort } from '../harness/ports.js';
+import { waitFor } from '../harness/wait-for.js';
 
 jest.setTimeout(15_000);
 
@@ -141,7 +142,7 @@ describe('Http2Channel under grpc-js Client', () => {
     const server = await startServer((stream) => stream.on('close', () => (reset = stream.rstCode)));
     const channel = channelTo([server.port]);
     await expect(unary(channel, Buffer.from('a'), new Metadata(), 200)).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the server sees the stream reset', () => reset !== undefined, 5_000);
     expect(reset).toBe(constants.NGHTTP2_CANCEL);
   });
 
