@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/leasing"
 )
 
@@ -20,45 +21,39 @@ func init() {
 }
 
 func leasingKV(args []string) error {
-	if len(args) != 1 {
-		return fmt.Errorf("usage: leasing <prefix>")
-	}
-	cli, err := connect()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	kv, closeKV, err := leasing.NewKV(cli, args[0])
-	if err != nil {
-		return err
-	}
-	defer closeKV()
-	ctx := context.Background()
-	return serve(map[string]func(string) (string, error){
-		"get": func(key string) (string, error) {
-			r, err := kv.Get(ctx, key)
-			if err != nil {
-				return "", err
-			}
-			if len(r.Kvs) == 0 {
-				return "missing " + key, nil
-			}
-			return fmt.Sprintf("value %s %s %d", key, r.Kvs[0].Value, r.Kvs[0].ModRevision), nil
-		},
-		"put": func(arg string) (string, error) {
-			key, value, _ := strings.Cut(arg, " ")
-			r, err := kv.Put(ctx, key, value)
-			if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
-		},
-		"delete": func(key string) (string, error) {
-			r, err := kv.Delete(ctx, key)
-			if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
-		},
+	return withClient(args, 1, "leasing <prefix>", func(cli *clientv3.Client) error {
+		kv, closeKV, err := leasing.NewKV(cli, args[0])
+		if err != nil {
+			return err
+		}
+		defer closeKV()
+		ctx := context.Background()
+		return serve(handlers{
+			"get": func(key string) (string, error) {
+				r, err := kv.Get(ctx, key)
+				if err != nil {
+					return "", err
+				}
+				if len(r.Kvs) == 0 {
+					return "missing " + key, nil
+				}
+				return fmt.Sprintf("value %s %s %d", key, r.Kvs[0].Value, r.Kvs[0].ModRevision), nil
+			},
+			"put": func(arg string) (string, error) {
+				key, value, _ := strings.Cut(arg, " ")
+				r, err := kv.Put(ctx, key, value)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
+			},
+			"delete": func(key string) (string, error) {
+				r, err := kv.Delete(ctx, key)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
+			},
+		})
 	})
 }

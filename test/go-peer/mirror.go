@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/mirror"
 )
 
@@ -21,47 +22,41 @@ func init() {
 }
 
 func mirrorPeer(args []string) error {
-	if len(args) != 0 {
-		return fmt.Errorf("usage: mirror")
-	}
-	cli, err := connect()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ctx := context.Background()
-	return serve(map[string]func(string) (string, error){
-		"put": func(arg string) (string, error) {
-			key, value, _ := strings.Cut(arg, " ")
-			r, err := cli.Put(ctx, key, value)
-			if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
-		},
-		"delete": func(key string) (string, error) {
-			r, err := cli.Delete(ctx, key)
-			if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
-		},
-		"base": func(prefix string) (string, error) {
-			s := mirror.NewSyncer(cli, prefix, 0)
-			pages, errc := s.SyncBase(ctx)
-			keys := []string{}
-			var rev int64
-			for page := range pages {
-				rev = page.Header.Revision
-				for _, kv := range page.Kvs {
-					keys = append(keys, string(kv.Key))
+	return withClient(args, 0, "mirror", func(cli *clientv3.Client) error {
+		ctx := context.Background()
+		return serve(handlers{
+			"put": func(arg string) (string, error) {
+				key, value, _ := strings.Cut(arg, " ")
+				r, err := cli.Put(ctx, key, value)
+				if err != nil {
+					return "", err
 				}
-			}
-			if err := <-errc; err != nil {
-				return "", err
-			}
-			out, err := json.Marshal(keys)
-			return fmt.Sprintf("base %d %s", rev, out), err
-		},
+				return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
+			},
+			"delete": func(key string) (string, error) {
+				r, err := cli.Delete(ctx, key)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
+			},
+			"base": func(prefix string) (string, error) {
+				s := mirror.NewSyncer(cli, prefix, 0)
+				pages, errc := s.SyncBase(ctx)
+				keys := []string{}
+				var rev int64
+				for page := range pages {
+					rev = page.Header.Revision
+					for _, kv := range page.Kvs {
+						keys = append(keys, string(kv.Key))
+					}
+				}
+				if err := <-errc; err != nil {
+					return "", err
+				}
+				out, err := json.Marshal(keys)
+				return fmt.Sprintf("base %d %s", rev, out), err
+			},
+		})
 	})
 }

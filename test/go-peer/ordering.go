@@ -19,25 +19,19 @@ func init() {
 }
 
 func orderingKV(args []string) error {
-	if len(args) != 0 {
-		return fmt.Errorf("usage: ordering")
-	}
-	cli, err := connect()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	kv := ordering.NewKV(cli.KV, ordering.NewOrderViolationSwitchEndpointClosure(cli))
-	return serve(map[string]func(string) (string, error){
-		"get": func(key string) (string, error) {
-			r, err := kv.Get(context.Background(), key, clientv3.WithSerializable())
-			if err != nil {
-				return "error " + err.Error(), nil
-			}
-			if len(r.Kvs) == 0 {
-				return fmt.Sprintf("value %d", r.Header.Revision), nil
-			}
-			return fmt.Sprintf("value %d %s", r.Header.Revision, r.Kvs[0].Value), nil
-		},
+	return withClient(args, 0, "ordering", func(cli *clientv3.Client) error {
+		kv := ordering.NewKV(cli.KV, ordering.NewOrderViolationSwitchEndpointClosure(cli))
+		return serve(handlers{
+			"get": func(key string) (string, error) {
+				r, err := kv.Get(context.Background(), key, clientv3.WithSerializable())
+				if err != nil {
+					return "error " + err.Error(), nil
+				}
+				if len(r.Kvs) == 0 {
+					return fmt.Sprintf("value %d", r.Header.Revision), nil
+				}
+				return fmt.Sprintf("value %d %s", r.Header.Revision, r.Kvs[0].Value), nil
+			},
+		})
 	})
 }
