@@ -199,7 +199,8 @@ export class Connection {
    * until it shuts down. Watching sets no timer and holds no reference.
    */
   private watchChannel(channel: Channel, endpoints: string): void {
-    const where = { endpoint: endpoints, address: channel.getTarget() };
+    // grpc-js does not tell which address a state belongs to: both name the endpoint list.
+    const where = { endpoint: endpoints, address: endpoints };
     let state = channel.getConnectivityState(false);
     const next = (): void => {
       channel.watchConnectivityState(state, Infinity, () => {

@@ -6,12 +6,13 @@ import type { Log } from './logger.js';
  * Where a connection event happened. On the default transport (`'http2'`) it is one
  * connection: `endpoint` as configured and the `address` it resolved to (`ip:port` or a socket
  * path). grpc-js's channel reports one state for all its endpoints, so on the `'grpc-js'`
- * transport `endpoint` is the whole list, comma-separated, and `address` is the channel's target.
+ * transport both are the whole endpoint list, comma-separated, and `connected` means that at
+ * least one endpoint is connected, `disconnected` that none is any more.
  */
 export interface ConnectionInfo {
   /** The endpoint as configured (`host:port`, `unix:<path>`), or on grpc-js the endpoint list. */
   endpoint: string;
-  /** The address connected to (`ip:port`, a socket path), or on grpc-js the channel's target. */
+  /** The address connected to (`ip:port`, a socket path), or on grpc-js the endpoint list. */
   address: string;
 }
 
@@ -119,7 +120,7 @@ export class Observer {
       this.log?.info('connected', { endpoint: where.endpoint, address: where.address });
       this.emit('connected', { ...where });
     } else if (from === 'ready') {
-      const why = cause ?? 'the connection closed';
+      const why = cause ?? 'the connection closed (by the server or the network)';
       this.log?.info('disconnected', { endpoint: where.endpoint, address: where.address, cause: why });
       this.emit('disconnected', { ...where, cause: why });
     } else if (from === 'connecting' && to === 'failed') {

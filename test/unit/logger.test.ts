@@ -77,13 +77,14 @@ describe('Log', () => {
 
   it('writes fields as meta with winston', async () => {
     const infos: Record<string, unknown>[] = [];
-    class Capture extends winston.Transport {
-      log(info: Record<string, unknown>, next: () => void): void {
+    const stream = new Writable({
+      objectMode: true,
+      write(info: Record<string, unknown>, _encoding, done) {
         infos.push(info);
-        next();
-      }
-    }
-    const logger = winston.createLogger({ level: 'debug', transports: [new Capture()] });
+        done();
+      },
+    });
+    const logger = winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] });
     new Log(logger).warn('keep-alive lost', { lease: '7' });
     for (let i = 0; i < 10 && infos.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(infos).toHaveLength(1);
