@@ -16,6 +16,50 @@ export interface ConnectionInfo {
   address: string;
 }
 
+/** A connection that ended or could not be made, and why. */
+export interface ConnectionLoss extends ConnectionInfo {
+  /** Why, in words: a socket error, a GOAWAY, an unanswered keepalive ping, a refusal, a timeout. */
+  cause: string;
+}
+
+/** A watch that goes on after its stream broke. */
+export interface WatchResume {
+  /** The watched key, or the first key of the range. */
+  key: Buffer;
+  /** The end of the watched range (exclusive); empty for a single key. */
+  rangeEnd: Buffer;
+  /** The revision the watch goes on from: the first it had not delivered. */
+  fromRevision: bigint;
+}
+
+/** A kept-alive lease that is gone. */
+export interface KeepAliveLoss {
+  /** The lease id. */
+  id: bigint;
+  /** `lost`: no keep-alive answer within the lease's TTL; `expired`: etcd says it no longer exists. */
+  reason: 'lost' | 'expired';
+  /** The error behind it (the `KeepAlive` handle's `cause`). */
+  cause: EtcdError;
+}
+
+/** A new auth token. */
+export interface TokenRefresh {
+  /** The user the token is for. */
+  username: string;
+  /** `initial`: the client's first token; `rejected`: a replacement for one etcd rejected. */
+  reason: 'initial' | 'rejected';
+}
+
+/** A new endpoint list. */
+export interface EndpointsChange {
+  /** The endpoints calls go to now. */
+  endpoints: string[];
+  /** The endpoints before the change. */
+  previous: string[];
+  /** `sync`: `client.sync()` or `autoSyncInterval`; `setEndpoints`: `client.setEndpoints()`. */
+  source: 'sync' | 'setEndpoints';
+}
+
 /**
  * The events of a `Client` (`client.on(name, listener)`), for what an operator alerts on, in
  * the manner of ioredis's connection events. Each listener gets one object; listeners run
@@ -26,29 +70,26 @@ export interface ClientEvents {
   /** A connection became ready for calls (the HTTP/2 handshake finished). */
   connected: ConnectionInfo;
   /**
-   * A ready connection ended; `cause` says why in words (a socket error, a GOAWAY, a keepalive
-   * ping unanswered, the client closing it or dropping its endpoint). The next call reconnects.
+   * A ready connection ended: a socket error, a GOAWAY, a keepalive ping unanswered, the client
+   * closing it or dropping its endpoint. The next call reconnects.
    */
-  disconnected: ConnectionInfo & { cause: string };
+  disconnected: ConnectionLoss;
   /** An attempt to connect failed (refused, timed out, TLS); the next waits out a backoff. */
-  connectFailed: ConnectionInfo & { cause: string };
+  connectFailed: ConnectionLoss;
   /**
    * A watch whose stream broke was created again on a new stream and goes on from
-   * `fromRevision` (the first revision it had not delivered): nothing is lost or repeated.
+   * `fromRevision`: nothing is lost or repeated.
    */
-  watchResumed: { key: Buffer; rangeEnd: Buffer; fromRevision: bigint };
+  watchResumed: WatchResume;
   /**
    * A kept-alive lease is gone: `lost` (no keep-alive answer within its TTL) or `expired`
    * (etcd says it no longer exists: expired or revoked). Its `KeepAlive` handles have ended.
    */
-  keepAliveLost: { id: bigint; reason: 'lost' | 'expired'; cause: EtcdError };
-  /**
-   * The client got a new auth token for `username`: its first (`initial`), or a replacement
-   * for one etcd rejected (`rejected`: expired, or the auth store changed).
-   */
-  tokenRefreshed: { username: string; reason: 'initial' | 'rejected' };
-  /** The endpoint list changed, by `client.sync()` or `autoSyncInterval` (`sync`), or `setEndpoints`. */
-  endpointsChanged: { endpoints: string[]; previous: string[]; source: 'sync' | 'setEndpoints' };
+  keepAliveLost: KeepAliveLoss;
+  /** The client got a new auth token: its first, or a replacement for one etcd rejected. */
+  tokenRefreshed: TokenRefresh;
+  /** The endpoint list changed, by `client.sync()`, `autoSyncInterval` or `setEndpoints`. */
+  endpointsChanged: EndpointsChange;
 }
 
 /** A listener of one client event. */
