@@ -2,7 +2,8 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { openTelemetryClientMiddleware } from 'nice-grpc-opentelemetry';
 import { prometheusClientMiddleware, registry } from 'nice-grpc-prometheus';
-import { Client, type ClientEvents, LeaseNotFoundError, type Logger } from '../../src/index.js';
+import { ClientError, type ClientMiddleware, Status } from 'nice-grpc-common';
+import { type CallEvent, Client, type ClientEvents, LeaseNotFoundError, type Logger, UnavailableError } from '../../src/index.js';
 import { TcpProxy, useEtcd } from '../harness/index.js';
 import { waitFor } from '../harness/wait-for.js';
 
@@ -73,6 +74,36 @@ it('OpenTelemetry middleware: a span per call, named by etcd method, with its st
     await provider.shutdown();
     trace.disable();
   }
+});
+
+it('user middleware sees every attempt of a retried call, the first in the list outermost; onCall sees the call', async () => {
+  const seen: string[] = [];
+  const recorder = (name: string): ClientMiddleware =>
+    async function* record(call, options) {
+      seen.push(`${name} ${call.method.path}`);
+      try {
+        return yield* call.next(call.request, options);
+      } catch (error) {
+        seen.push(`${name} ${error instanceof ClientError ? Status[error.code] : String(error)}`);
+        throw error;
+      }
+    };
+  const calls: CallEvent[] = [];
+  await using client = new Client({
+    endpoints: [proxy.endpoint],
+    retry: { maxAttempts: 3, baseDelay: 1, maxDelay: 1 },
+    middleware: [recorder('outer'), recorder('inner')],
+    onCall: (event) => calls.push(event),
+  });
+  proxy.refuse();
+  try {
+    await expect(client.get('attempts/k')).rejects.toBeInstanceOf(UnavailableError);
+  } finally {
+    proxy.restore();
+  }
+  const attempt = ['outer /etcdserverpb.KV/Range', 'inner /etcdserverpb.KV/Range', 'inner UNAVAILABLE', 'outer UNAVAILABLE'];
+  expect(seen).toEqual([...attempt, ...attempt, ...attempt]);
+  expect(calls.map((c) => [c.method, c.error?.constructor.name])).toEqual([['/etcdserverpb.KV/Range', 'UnavailableError']]);
 });
 
 it('a dropped connection: disconnected and connected events, a log line, and the watch resumes from its revision', async () => {
