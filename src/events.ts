@@ -100,8 +100,9 @@ type Entry = { listener: (value: never) => void; once: boolean };
 /**
  * The client's internal sink for what it observes about itself: the transports, the watch and
  * keep-alive loops and the token source report here in one line each, and it turns each report
- * into a `ClientEvents` event for listeners and a log line for the configured log. With no
- * listener and no log, every report returns at once without building anything.
+ * into a `ClientEvents` event for listeners and a log line for the configured log. Reports come
+ * from state changes (connections, streams, leases, tokens), never from each call; with no
+ * listener and no log, none builds an event object or a log line.
  * @internal
  */
 export class Observer {
@@ -159,15 +160,15 @@ export class Observer {
   connection(where: ConnectionInfo, from: 'idle' | 'connecting' | 'ready' | 'failed', to: 'idle' | 'connecting' | 'ready' | 'failed', cause: string | undefined): void {
     if (to === 'ready') {
       this.log?.info('connected', { endpoint: where.endpoint, address: where.address });
-      this.emit('connected', { ...where });
+      if (this.listening('connected')) this.emit('connected', { ...where });
     } else if (from === 'ready') {
       const why = cause ?? 'the connection closed (by the server or the network)';
       this.log?.info('disconnected', { endpoint: where.endpoint, address: where.address, cause: why });
-      this.emit('disconnected', { ...where, cause: why });
+      if (this.listening('disconnected')) this.emit('disconnected', { ...where, cause: why });
     } else if (from === 'connecting' && to === 'failed') {
       const why = cause ?? 'the connection attempt failed';
       this.log?.info('connection attempt failed', { endpoint: where.endpoint, address: where.address, cause: why });
-      this.emit('connectFailed', { ...where, cause: why });
+      if (this.listening('connectFailed')) this.emit('connectFailed', { ...where, cause: why });
     } else if (to === 'connecting') {
       this.log?.debug('connecting', { endpoint: where.endpoint, address: where.address });
     }
@@ -192,7 +193,7 @@ export class Observer {
       lease: String(id),
       cause: cause.message,
     });
-    this.emit('keepAliveLost', { id, reason, cause });
+    if (this.listening('keepAliveLost')) this.emit('keepAliveLost', { id, reason, cause });
   }
 
   /** A long-lived stream (watch, keep-alive) broke; `reopen` tells whether it will be opened again. */
@@ -208,13 +209,13 @@ export class Observer {
     }
     if (sameList(endpoints, previous)) return;
     this.log?.info('endpoints changed', { endpoints: endpoints.join(','), previous: previous.join(','), source });
-    this.emit('endpointsChanged', { endpoints: [...endpoints], previous: [...previous], source });
+    if (this.listening('endpointsChanged')) this.emit('endpointsChanged', { endpoints: [...endpoints], previous: [...previous], source });
   }
 
   /** A new auth token arrived. */
   tokenRefreshed(username: string, reason: 'initial' | 'rejected'): void {
     this.log?.info(reason === 'initial' ? 'auth token obtained' : 'auth token refreshed after etcd rejected the last one', { user: username });
-    this.emit('tokenRefreshed', { username, reason });
+    if (this.listening('tokenRefreshed')) this.emit('tokenRefreshed', { username, reason });
   }
 }
 
