@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ClientMiddleware } from 'nice-grpc-common';
 import { parseEndpoint } from './endpoints.js';
 import { ConfigError } from './errors.js';
-import { type Log, type Logger, debugVariable, resolveLog } from './logger.js';
+import { type Log, type Logger, debugVariableValue, resolveLog } from './logger.js';
 import { type TransportKind, defaultTransport, transportKinds } from './transport/default-transport.js';
 
 /** Retry policy for calls that are safe to repeat (see README: Retries). */
@@ -191,7 +191,7 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     auth: resolveAuth(config.auth),
     tls: config.tls === undefined ? undefined : resolveTls(config.tls),
     transport: resolveTransport(config.transport),
-    log: resolveLog(checkLogger(config.logger), process.env[debugVariable]),
+    log: resolveLog(checkLogger(config.logger), debugVariableValue()),
     middleware: checkMiddleware(config.middleware),
   };
 }

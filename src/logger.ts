@@ -30,6 +30,19 @@ const levels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export const debugVariable = 'ETCD_CLIENT_DEBUG';
 
 /**
+ * `ETCD_CLIENT_DEBUG` as the environment has it; undefined when unset or unreadable (Deno
+ * without `--allow-env` throws on access: a client must not fail for want of a debug switch).
+ * @internal
+ */
+export function debugVariableValue(): string | undefined {
+  try {
+    return process.env[debugVariable];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The least severe level that `ETCD_CLIENT_DEBUG` asks for, or undefined for none. Unset, empty,
  * `0` and `false` turn logging off; a level name as zap (Go's logger) spells it (`debug`,
  * `info`, `warn`, `error`, and `dpanic`, `panic`, `fatal`, read as `error`) sets the least

@@ -3,7 +3,7 @@ import pino from 'pino';
 import winston from 'winston';
 import { resolveConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { type Logger, Log, debugLevel, resolveLog, stderrLogger } from '../../src/logger.js';
+import { type Logger, Log, debugLevel, debugVariableValue, resolveLog, stderrLogger } from '../../src/logger.js';
 
 describe('ETCD_CLIENT_DEBUG', () => {
   it('is off when unset, empty, 0 or false', () => {
@@ -22,6 +22,20 @@ describe('ETCD_CLIENT_DEBUG', () => {
     expect(debugLevel('1')).toBe('debug');
     expect(debugLevel('true')).toBe('debug');
     expect(debugLevel('yes')).toBe('debug');
+  });
+
+  it('reads as unset where the environment refuses access (Deno without --allow-env)', () => {
+    const refusing = new Proxy({}, {
+      get() {
+        throw new Error('Requires env access to "ETCD_CLIENT_DEBUG", run again with the --allow-env flag');
+      },
+    });
+    const replaced = jest.replaceProperty(process, 'env', refusing as NodeJS.ProcessEnv);
+    try {
+      expect(debugVariableValue()).toBeUndefined();
+    } finally {
+      replaced.restore();
+    }
   });
 
   it('gives no log at all by default, so log?.x(...) evaluates nothing; the variable turns it on', () => {
