@@ -5,6 +5,10 @@
 //
 //   BENCH_BASE=/tmp/base npx tsx bench/ab.ts [--workload put|get|txn] [--blocks 12] [--ops 2000]
 //
+// `--clients a,b,...` compares other clients of bench/clients.ts the same way (default
+// nice-etcd,nice-etcd@base), each block order rotated per round; e.g. the cost of observability
+// left unused: `--clients nice-etcd,nice-etcd+logger,nice-etcd@base` (README: Observability).
+//
 // (BENCH_BASE as for bench/run.ts: `git archive <commit> src generated | tar -x -C /tmp/base`
 // and a node_modules symlink beside it.)
 import { startEtcd } from '../test/harness/index.js';
@@ -19,6 +23,7 @@ const workload = arg('workload', 'put');
 const blocks = Number(arg('blocks', '12'));
 const ops = Number(arg('ops', '2000'));
 const value = Buffer.alloc(256, 'v');
+const names = arg('clients', 'nice-etcd,nice-etcd@base').split(',');
 
 async function pool(count: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -46,17 +51,18 @@ async function block(client: BenchClient, revisions: Map<string, bigint>): Promi
 }
 
 async function main(): Promise<void> {
-  if (!process.env.BENCH_BASE) throw new Error('set BENCH_BASE to another checkout (see the comment at the top)');
+  if (names.includes('nice-etcd@base') && !process.env.BENCH_BASE) throw new Error('set BENCH_BASE to another checkout (see the comment at the top)');
+  for (const name of names) if (!clients[name]) throw new Error(`unknown client ${name}: one of ${Object.keys(clients).join(', ')}`);
   const etcd = await startEtcd({ args: ['--quota-backend-bytes=8589934592'] });
-  const pair = [clients['nice-etcd'](etcd.endpoint), clients['nice-etcd@base'](etcd.endpoint)];
+  const pair = names.map((name) => clients[name](etcd.endpoint));
   const revisions = pair.map(() => new Map<string, bigint>());
-  const results: number[][] = [[], []];
+  const results: number[][] = pair.map(() => []);
   try {
     for (const [i, c] of pair.entries()) {
       for (let k = 0; k < 1000; k++) revisions[i].set(`ab/${c.name}/${k}`, await c.put(`ab/${c.name}/${k}`, value));
     }
     for (let round = 0; round < blocks; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const order = pair.map((_, i) => (i + round) % pair.length);
       for (const i of order) results[i].push(await block(pair[i], revisions[i]));
     }
   } finally {
@@ -67,7 +73,10 @@ async function main(): Promise<void> {
   for (const [i, c] of pair.entries()) {
     console.log(`${c.name.padEnd(16)} ${workload} µs/op median ${median(results[i]).toFixed(1)}  blocks ${results[i].map((x) => x.toFixed(0)).join(' ')}`);
   }
-  console.log(`ratio this/base ${(median(results[0]) / median(results[1])).toFixed(3)} (the first block of each warms up; ${blocks} blocks of ${ops} ops, 64 in flight)`);
+  for (let i = 1; i < pair.length; i++) {
+    console.log(`ratio ${pair[0].name}/${pair[i].name} ${(median(results[0]) / median(results[i])).toFixed(3)}`);
+  }
+  console.log(`(the first block of each warms up; ${blocks} blocks of ${ops} ops, 64 in flight)`);
 }
 
 main().catch((error: unknown) => {

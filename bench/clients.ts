@@ -95,6 +95,11 @@ export const clients: Record<string, (endpoint: string) => BenchClient> = { 'nic
 // The transport dimension: the default (http2) above, and grpc-js's own channel.
 clients['nice-etcd/grpc-js'] = (e) => niceEtcd(e, 'nice-etcd/grpc-js', { transport: 'grpc-js' });
 
+// Observability configured but silent: a logger whose methods do nothing and an empty
+// middleware list (bench/ab.ts --clients nice-etcd,nice-etcd+logger shows what that costs).
+const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
+clients['nice-etcd+logger'] = (e) => niceEtcd(e, 'nice-etcd+logger', { logger: silentLogger, middleware: [] });
+
 // Before/after in one run: BENCH_BASE=<dir with another checkout's src/> adds `nice-etcd@base`
 // e.g. `git archive <commit> src generated tsconfig.json | tar -x -C /tmp/base` with a
 // node_modules symlink beside it.

@@ -2,6 +2,7 @@ import { Metadata } from 'nice-grpc-common';
 import type { CallOptions } from './call-options.js';
 import { type ClientConfig, resolveConfig } from './config.js';
 import { Connection } from './connection.js';
+import type { ClientEvents, ClientListener } from './events.js';
 import type { Bytes, Int64 } from './encoding.js';
 import { RequestTooLargeError, InvalidArgumentError } from './errors.js';
 import {
@@ -100,13 +101,39 @@ export class Client extends KVBase implements AsyncDisposable {
    */
   async sync(options: CallOptions = {}): Promise<string[]> {
     const { members } = await this.cluster.memberList(options);
-    this.connection.setEndpoints(memberEndpoints(members));
+    this.connection.setEndpoints(memberEndpoints(members), 'sync');
     return this.endpoints;
   }
 
   /** Replaces the endpoint list at run time; calls in flight finish where they started. */
   setEndpoints(endpoints: string[]): void {
-    this.connection.setEndpoints(endpoints);
+    this.connection.setEndpoints(endpoints, 'setEndpoints');
+  }
+
+  /**
+   * Calls `listener` on every `event` (see `ClientEvents`: connected, disconnected,
+   * connectFailed, watchResumed, keepAliveLost, tokenRefreshed, endpointsChanged).
+   * @example
+   * ```ts
+   * client.on('disconnected', ({ endpoint, cause }) => console.warn(`etcd ${endpoint} lost: ${cause}`));
+   * client.on('keepAliveLost', ({ id, reason }) => console.error(`lease ${id} ${reason}`));
+   * ```
+   */
+  on<K extends keyof ClientEvents>(event: K, listener: ClientListener<K>): this {
+    this.connection.observer.on(event, listener);
+    return this;
+  }
+
+  /** Calls `listener` on the next `event` only. */
+  once<K extends keyof ClientEvents>(event: K, listener: ClientListener<K>): this {
+    this.connection.observer.on(event, listener, true);
+    return this;
+  }
+
+  /** Removes a listener added with `on` (the last one added, if it was added several times). */
+  off<K extends keyof ClientEvents>(event: K, listener: ClientListener<K>): this {
+    this.connection.observer.off(event, listener);
+    return this;
   }
 
   /**

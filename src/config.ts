@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { ClientMiddleware } from 'nice-grpc-common';
 import { parseEndpoint } from './endpoints.js';
 import { ConfigError } from './errors.js';
+import { type Log, type Logger, debugVariableValue, resolveLog } from './logger.js';
 import { type TransportKind, defaultTransport, transportKinds } from './transport/default-transport.js';
 
 /** Retry policy for calls that are safe to repeat (see README: Retries). */
@@ -90,6 +92,21 @@ export interface ClientConfig {
    * (see README: Transport). Default `'http2'`.
    */
   transport?: 'http2' | 'grpc-js';
+  // Observability (README: Observability).
+  /**
+   * Where the client logs connection state, endpoint changes, retries, stream reopens, watch
+   * resumes, lost keep-alives and token refreshes: `console`, a pino or a winston logger, or any
+   * `Logger`. Without it the client is silent, unless the environment variable
+   * `ETCD_CLIENT_DEBUG` is set (as for Go's client), which logs to stderr.
+   */
+  logger?: Logger;
+  /**
+   * nice-grpc client middleware (e.g. `nice-grpc-prometheus`, `nice-grpc-opentelemetry`), the
+   * first in the list outermost. It sits between the client's own call handling and the
+   * transport, so it sees every attempt: each retry of a unary call, each reopening of a watch
+   * or keep-alive stream, with etcd's status code of that attempt (README: Observability).
+   */
+  middleware?: readonly ClientMiddleware[];
 }
 
 /** The configuration with every default filled in. @internal */
@@ -108,6 +125,9 @@ export interface ResolvedConfig {
   auth: AuthConfig | undefined;
   tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined;
   transport: TransportKind;
+  /** The log, or undefined when nothing asked for one (then no log call builds anything). */
+  log: Log | undefined;
+  middleware: readonly ClientMiddleware[];
 }
 
 /** Defaults of every optional setting, in one place. @internal */
@@ -171,7 +191,24 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     auth: resolveAuth(config.auth),
     tls: config.tls === undefined ? undefined : resolveTls(config.tls),
     transport: resolveTransport(config.transport),
+    log: resolveLog(checkLogger(config.logger), debugVariableValue()),
+    middleware: checkMiddleware(config.middleware),
   };
+}
+
+function checkLogger(logger: Logger | undefined): Logger | undefined {
+  if (logger === undefined) return undefined;
+  const missing = (['debug', 'info', 'warn', 'error'] as const).filter((level) => typeof (logger as unknown as Record<string, unknown> | null)?.[level] !== 'function');
+  if (missing.length > 0) throw new ConfigError(`logger must have debug, info, warn and error methods (console, pino and winston loggers do); missing: ${missing.join(', ')}`);
+  return logger;
+}
+
+function checkMiddleware(middleware: readonly ClientMiddleware[] | undefined): readonly ClientMiddleware[] {
+  if (middleware === undefined) return [];
+  if (!Array.isArray(middleware) || !middleware.every((m) => typeof m === 'function')) {
+    throw new ConfigError('middleware must be a list of nice-grpc client middleware (functions), e.g. [prometheusClientMiddleware()]');
+  }
+  return [...middleware];
 }
 
 function resolveTransport(transport: TransportKind | undefined): TransportKind {

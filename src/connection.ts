@@ -1,15 +1,17 @@
 import { setMaxListeners } from 'node:events';
-import { Channel, ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { Channel, ChannelCredentials, type ChannelOptions, connectivityState as ConnectivityState } from '@grpc/grpc-js';
 import type { Client as GrpcClient, DefaultCallOptions } from 'nice-grpc';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { type Endpoint, needsLookup, parseEndpoint } from './endpoints.js';
+import { Observer } from './events.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
 import { wireDefinitions } from './codec.js';
 import type { Definitions } from './policy.js';
 import { grpcJsTarget } from './transport/grpc-js-resolver.js';
 import { Http2Channel } from './transport/http2-channel.js';
+import type { EndpointSession, SessionState } from './transport/session.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
 /** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
@@ -26,6 +28,8 @@ export class Connection {
   readonly closed: AbortSignal;
   /** The auth token, shared by every call and stream. */
   readonly tokens: TokenSource;
+  /** Where the transport, streams and token source report what happens: client events and log lines. */
+  readonly observer: Observer;
   private readonly closer = new AbortController();
   private readonly factory: EtcdClientFactory;
   private channel: Channel | Http2Channel | undefined;
@@ -35,10 +39,15 @@ export class Connection {
     this.closed = this.closer.signal;
     // Every call in flight listens for close(): thousands at once are normal, not a leak.
     setMaxListeners(0, this.closed);
-    this.tokens = new TokenSource(config.auth, async (name, password) => {
-      const response = await this.services.auth.authenticate({ name, password });
-      return response.token;
-    });
+    this.observer = new Observer(config.log);
+    this.tokens = new TokenSource(
+      config.auth,
+      async (name, password) => {
+        const response = await this.services.auth.authenticate({ name, password });
+        return response.token;
+      },
+      this.observer,
+    );
     // Per-method settings (default timeout, retry policy) are read from the policy table once,
     // by the fused unary middleware, rather than merged into every call's options.
     this.factory = createEtcdClientFactory(config, this.closed, this.tokens);
@@ -58,9 +67,10 @@ export class Connection {
 
   /**
    * Replaces the endpoint list. New calls go to the new endpoints at once; calls in flight
-   * finish on the old channel, which closes when they are done.
+   * finish on the old channel, which closes when they are done. `source` names who changed it
+   * (for the `endpointsChanged` event); undefined for the client's first list.
    */
-  setEndpoints(urls: readonly string[]): void {
+  setEndpoints(urls: readonly string[], source?: 'sync' | 'setEndpoints'): void {
     if (this.closed.aborted) return;
     if (urls.length === 0) throw new ConfigError('the endpoint list must not be empty');
     const endpoints = urls.map(parseEndpoint);
@@ -68,13 +78,15 @@ export class Connection {
     if (endpoints.some((e) => e.secure) && !endpoints.every((e) => e.secure)) {
       throw new ConfigError('mixing http and https endpoints is not supported');
     }
+    const previous = this.endpoints;
     // Our channel changes its endpoint list in place; grpc-js's is replaced.
     if (this.channel instanceof Http2Channel && this.channel.secure === secure) {
       this.channel.setEndpoints(endpoints);
       this.current = { endpoints, services: this.services };
-      return;
+    } else {
+      this.replaceChannel(endpoints, secure);
     }
-    this.replaceChannel(endpoints, secure);
+    this.observer.endpoints(this.endpoints, previous, source);
   }
 
   /**
@@ -84,6 +96,7 @@ export class Connection {
    */
   reconnect(): void {
     if (this.closed.aborted || !this.current) return;
+    this.config.log?.debug('reconnect(): connecting every endpoint that is not connected now', { transport: this.config.transport });
     if (this.channel instanceof Http2Channel) {
       this.channel.reconnect();
       return;
@@ -94,7 +107,7 @@ export class Connection {
 
   /** Puts a new channel under the services; the old one closes once its calls are done. */
   private replaceChannel(endpoints: Endpoint[], secure: boolean): Channel | Http2Channel {
-    const channel = this.createChannel(endpoints, secure);
+    const channel = this.createChannel(endpoints, secure, true);
     const previous = this.channel;
     this.channel = channel;
     this.current = { endpoints, services: this.buildServices(channel) };
@@ -130,10 +143,13 @@ export class Connection {
     this.channel?.close();
   }
 
-  private createChannel(endpoints: Endpoint[], secure: boolean): Channel | Http2Channel {
+  /** A channel to `endpoints`; `observed`: its connection states are reported (not for `dial`'s). */
+  private createChannel(endpoints: Endpoint[], secure: boolean, observed = false): Channel | Http2Channel {
     const { config } = this;
     if (config.transport === 'http2') {
+      const onState = observed ? (session: EndpointSession, previous: SessionState) => this.sessionState(session, previous) : undefined;
       return new Http2Channel(endpoints, {
+        onState,
         secure,
         tls: config.tls,
         dialTimeout: config.dialTimeout,
@@ -168,6 +184,52 @@ export class Connection {
     options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
     const { tls } = config;
     const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : ChannelCredentials.createInsecure();
-    return new Channel(target, credentials, options);
+    const channel = new Channel(target, credentials, options);
+    if (observed) this.watchChannel(channel, endpoints.map((e) => e.address).join(','));
+    return channel;
+  }
+
+  /** Reports a state change of one of our channel's connections. */
+  private sessionState(session: EndpointSession, previous: SessionState): void {
+    this.observer.connection({ endpoint: session.address.endpoint.address, address: session.peer }, previous, session.state, session.lastError);
+  }
+
+  /**
+   * Reports the state changes of a grpc-js channel, which has one state for all its endpoints,
+   * until it shuts down. Watching sets no timer and holds no reference.
+   */
+  private watchChannel(channel: Channel, endpoints: string): void {
+    // grpc-js does not tell which address a state belongs to: both name the endpoint list.
+    const where = { endpoint: endpoints, address: endpoints };
+    let state = channel.getConnectivityState(false);
+    const next = (): void => {
+      channel.watchConnectivityState(state, Infinity, () => {
+        const previous = state;
+        state = channel.getConnectivityState(false);
+        const cause =
+          state === ConnectivityState.SHUTDOWN
+            ? this.closed.aborted
+              ? 'the client was closed'
+              : 'the channel was replaced (reconnect() or new endpoints)'
+            : `channel state ${ConnectivityState[previous]} -> ${ConnectivityState[state]}`;
+        this.observer.connection(where, grpcState(previous), grpcState(state), cause);
+        if (state !== ConnectivityState.SHUTDOWN) next();
+      });
+    };
+    next();
+  }
+}
+
+/** grpc-js's channel states in the words of our sessions' (SHUTDOWN: no longer connected). */
+function grpcState(state: ConnectivityState): SessionState {
+  switch (state) {
+    case ConnectivityState.READY:
+      return 'ready';
+    case ConnectivityState.CONNECTING:
+      return 'connecting';
+    case ConnectivityState.TRANSIENT_FAILURE:
+      return 'failed';
+    default:
+      return 'idle';
   }
 }

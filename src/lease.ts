@@ -284,6 +284,7 @@ export class KeepAliveScheduler {
           lease.failure ??
           new DeadlineExceededError(`no keep-alive answer for lease ${lease.id} within its TTL (${Math.round(lease.ttlMs)} ms)`);
         for (const state of lease.handles) state.end('lost', cause);
+        this.connection.observer.keepAliveLost(lease.id, 'lost', cause);
         continue;
       }
       if (now >= lease.nextSend && this.#stream.send({ ID: lease.id })) {
@@ -302,6 +303,7 @@ export class KeepAliveScheduler {
       this.#leases.delete(lease.id);
       const cause = new LeaseNotFoundError();
       for (const state of lease.handles) state.end('expired', cause);
+      this.connection.observer.keepAliveLost(lease.id, 'expired', cause);
       this.#stopIfIdle();
       return;
     }

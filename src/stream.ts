@@ -139,7 +139,9 @@ export class ReconnectingStream<Req, Res> {
       const kind = classifyStreamError(error, this.connection.tokens.refreshable);
       if (kind === 'token') this.connection.tokens.invalidate();
       this.#lastFailure = { kind, error };
-      if (!this.owner.onBreak(this.#lastFailure)) {
+      const reopen = this.owner.onBreak(this.#lastFailure);
+      this.connection.observer.streamBroken(error, kind, reopen);
+      if (!reopen) {
         if (this.#loop?.signal === signal) this.#loop = undefined;
         return;
       }

@@ -580,6 +580,7 @@ export class WatchStream {
       return;
     }
     this.#active.set(response.watchId, watch);
+    this.connection.observer.watchCreated(watch);
     watch.markCreated(response);
   }
 

@@ -1,6 +1,7 @@
 import { abortable } from 'abort-controller-x';
 import { type CallOptions, type ClientMiddleware, type ClientMiddlewareCall, Metadata } from 'nice-grpc-common';
 import { AuthNotEnabledError, isTokenError } from '../errors.js';
+import type { Observer } from '../events.js';
 
 const authenticatePath = '/etcdserverpb.Auth/Authenticate';
 
@@ -12,10 +13,14 @@ const authenticatePath = '/etcdserverpb.Auth/Authenticate';
 export class TokenSource {
   private cached: { token: string | undefined } | undefined;
   private inflight: Promise<string | undefined> | undefined;
+  /** Set when etcd rejected the token: the next one fetched is a refresh, not the first. */
+  private rejected = false;
 
   constructor(
     private readonly credentials: { username: string; password: string } | { token: string } | undefined,
     private readonly authenticate: (name: string, password: string) => Promise<string>,
+    /** Told of each token fetched (event `tokenRefreshed`, a log line), when given. */
+    private readonly observer?: Observer,
   ) {}
 
   /** True when the client was given credentials at all. */
@@ -36,10 +41,18 @@ export class TokenSource {
     if (this.cached) return Promise.resolve(this.cached.token);
     this.inflight ??= this.authenticate(credentials.username, credentials.password)
       .then(
-        (token) => token,
+        (token) => {
+          this.observer?.tokenRefreshed(credentials.username, this.rejected ? 'rejected' : 'initial');
+          this.rejected = false;
+          return token;
+        },
         (error: unknown) => {
           // Like Go's client: credentials for a cluster without auth are silently unused.
-          if (error instanceof AuthNotEnabledError) return undefined;
+          if (error instanceof AuthNotEnabledError) {
+            this.observer?.log?.debug('auth is not enabled on the cluster: the credentials are not used', { user: credentials.username });
+            return undefined;
+          }
+          this.observer?.log?.warn('cannot get an auth token', { user: credentials.username, cause: (error as Error).message });
           throw error;
         },
       )
@@ -53,7 +66,11 @@ export class TokenSource {
 
   /** Forgets `token` if it is still the current one (etcd rejected it); undefined: whatever is current. */
   invalidate(token?: string): void {
-    if (this.cached && (token === undefined || this.cached.token === token)) this.cached = undefined;
+    if (this.cached && (token === undefined || this.cached.token === token)) {
+      this.cached = undefined;
+      this.rejected = true;
+      this.observer?.log?.debug('auth token rejected by etcd; a new one will be fetched');
+    }
   }
 }
 

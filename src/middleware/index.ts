@@ -18,9 +18,10 @@ import { unaryMiddleware } from './unary.js';
  *                   timeout    `timeout` → `deadline` + grpc-timeout header; names the limit on expiry
  *                   deadline   (nice-grpc) aborts the stream when the deadline passes
  *                   auth       sends the token (a stream's owner reopens it on a rejected token)
- *   user middleware  (the place for a future `middleware` option: prometheus, opentelemetry...)
- *                 goes between this first layer and the transport, attached with `.use()` before
- *                 it, and sees every attempt of a retried call with its token and grpc-timeout
+ *   user middleware  config `middleware` (prometheus, opentelemetry...), the first in the list
+ *                 outermost: between this first layer and the transport, attached with `.use()`
+ *                 before it, so it sees every attempt of a retried call (with its token and
+ *                 grpc-timeout) and etcd's status code of each; nothing when the list is empty
  *   transport     nice-grpc's client on a grpc-js `Channel`
  *
  * nice-grpc invokes the middleware attached first last, so `.use()` reads innermost first.
@@ -31,7 +32,10 @@ export function createEtcdClientFactory(config: ResolvedConfig, closed: AbortSig
     composeClientMiddleware(composeClientMiddleware(authMiddleware(tokens), deadlineMiddleware), timeoutMiddleware),
     lifecycleMiddleware(closed, config.onCall),
   );
-  return createClientFactory().use(unaryMiddleware({ config, closed, tokens }, streams));
+  let factory = createClientFactory();
+  // `.use()` reads innermost first: the list's last is attached first.
+  for (let i = config.middleware.length - 1; i >= 0; i--) factory = factory.use(config.middleware[i]);
+  return factory.use(unaryMiddleware({ config, closed, tokens }, streams));
 }
 
 /** The client factory type, with every call option the chain understands. @internal */

@@ -120,6 +120,7 @@ export function unaryMiddleware(settings: UnarySettings, streams: ClientMiddlewa
         } catch (error) {
           if (signal.aborted || tries >= maxAttempts || !shouldRetry(plan.retry, error)) throw error;
           lastRetried = error as ClientError;
+          config.log?.debug('retrying', { method: path, attempt: tries, code: Status[lastRetried.code], cause: lastRetried.details });
           await delay(signal, backoffDelay(tries - 1, config.retry));
         }
       }

@@ -20,6 +20,8 @@ export interface SessionOptions {
   keepAliveTimeout: number;
   /** Reconnect backoff bounds in ms (gRPC's connection-backoff.md: ×1.6 per failure, ±20% jitter). */
   backoff: { initial: number; max: number };
+  /** Told of every state change of every session, after the channel's own handler (client events, logs). */
+  onState?: (session: EndpointSession, previous: SessionState) => void;
 }
 
 // etcd's server refuses pings closer than --grpc-keepalive-min-time (5 s by default) with a
@@ -126,6 +128,7 @@ export class EndpointSession {
       clearTimeout(timer);
       session.setLocalWindowSize(connectionWindowSize);
       this.backoff = options.backoff.initial;
+      this.lastError = undefined;
       if (this.active === 0) session.unref();
       this.startKeepAlive();
       this.setState('ready');
@@ -142,8 +145,9 @@ export class EndpointSession {
     });
     // Node closes the session itself after a GOAWAY: gracefully (streams below the server's
     // last stream id finish) or, for an error code, at once. New calls need a new session.
-    session.once('goaway', () => {
+    session.once('goaway', (code: number) => {
       if (this.session === session) {
+        this.lastError ??= `the server sent GOAWAY (HTTP/2 error code ${code})`;
         this.draining.add(session);
         this.detach();
       }
@@ -183,6 +187,7 @@ export class EndpointSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.dialTimer);
+    if (this.state === 'ready') this.lastError = 'the client stopped using this endpoint (closed, or endpoint removed)';
     const session = this.session;
     if (session && this.state === 'connecting') {
       this.session = undefined;
@@ -236,7 +241,9 @@ export class EndpointSession {
 
   private setState(state: SessionState): void {
     if (this.state === state) return;
+    const previous = this.state;
     this.state = state;
     this.onChange(this);
+    this.options.onState?.(this, previous);
   }
 }
