@@ -54,6 +54,10 @@ export type KeepAliveEndReason = 'stopped' | 'expired' | 'lost' | 'closed';
 
 /** How often the scheduler looks for due keep-alives and missed deadlines (Go: 500 ms). */
 const tickInterval = 500;
+/** The shortest wait for a keep-alive answer before the stream moves (a tick, at least). */
+const minAnswerWait = 500;
+/** Moves without an answer double the wait at most this many times. */
+const maxAnswerWaitDoublings = 4;
 /** Answers kept for a consumer that iterates late (Go's LeaseResponseChSize). */
 const responseBuffer = 16;
 
@@ -193,6 +197,8 @@ interface LeaseSchedule {
   ttlMs: number;
   /** The stream failure since the last answer, if the stream broke since then. */
   failure: EtcdError | undefined;
+  /** When the first keep-alive not answered yet went out on the current stream (ms, performance.now()). */
+  askedAt: number | undefined;
 }
 
 /**
@@ -200,12 +206,22 @@ interface LeaseSchedule {
  * 500 ms it sends a keep-alive for each lease that is due (the first at once, then TTL/3 after
  * each answer), as Go's clientv3 does, and ends leases whose TTL passed without an answer
  * (`lost`). The stream reopens after failures with the client's backoff until no lease is left.
+ *
+ * Its watchdog: a member that goes silent would hold the stream until the HTTP/2 pings give up
+ * (12 s by default), longer than a short lease lives. So a keep-alive left unanswered for
+ * TTL/6 (at least 500 ms, at most `leaseAnswerTimeout`) moves the stream to another member,
+ * where every lease is sent again at once. Timeline of the worst case (the member falls silent
+ * right after an answer): the next keep-alive goes at TTL/3, the move comes by TTL/3 + TTL/6
+ * (+ a tick), which leaves half the TTL for the new member to answer. Each move made without
+ * any answer since doubles the wait, so a cluster that is merely slow is not abandoned in a loop.
  * @internal
  */
 export class KeepAliveScheduler {
   readonly #leases = new Map<bigint, LeaseSchedule>();
   readonly #stream: ReconnectingStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>;
   #timer: NodeJS.Timeout | undefined;
+  /** Moves by the watchdog since the stream last received an answer. */
+  #moves = 0;
 
   constructor(private readonly connection: Connection) {
     const metadata = Metadata({ hasleader: 'true' });
@@ -213,7 +229,10 @@ export class KeepAliveScheduler {
       open: (requests, signal) => connection.services.lease.leaseKeepAlive(requests, { signal, metadata }),
       onOpen: () => {
         // Every lease is due at once on a new stream: its answers may have been lost.
-        for (const lease of this.#leases.values()) lease.nextSend = 0;
+        for (const lease of this.#leases.values()) {
+          lease.nextSend = 0;
+          lease.askedAt = undefined;
+        }
         this.#tick();
       },
       onResponse: (response) => this.#onResponse(response),
@@ -233,7 +252,7 @@ export class KeepAliveScheduler {
     let lease = this.#leases.get(id);
     if (!lease) {
       const now = performance.now();
-      lease = { id, handles: new Set(), nextSend: now, deadline: now + firstDeadlineMs, ttlMs: firstDeadlineMs, failure: undefined };
+      lease = { id, handles: new Set(), nextSend: now, deadline: now + firstDeadlineMs, ttlMs: firstDeadlineMs, failure: undefined, askedAt: undefined };
       this.#leases.set(id, lease);
     }
     lease.handles.add(state);
@@ -241,7 +260,10 @@ export class KeepAliveScheduler {
     // Only this lease is due now: a full tick per add made granting n leases O(n²) (10,000
     // kept-alive leases: 50 million visits). The interval's ticks watch the deadlines.
     const now = performance.now();
-    if (now >= lease.nextSend && this.#stream.send({ ID: id })) lease.nextSend = now + 1_000;
+    if (now >= lease.nextSend && this.#stream.send({ ID: id })) {
+      lease.nextSend = now + 1_000;
+      lease.askedAt ??= now;
+    }
     return new KeepAlive(state);
   }
 
@@ -274,9 +296,10 @@ export class KeepAliveScheduler {
     this.#stream.stop();
   }
 
-  /** Sends due keep-alives and ends leases whose deadline passed. */
+  /** Sends due keep-alives, ends leases whose deadline passed, and moves a silent stream. */
   #tick(): void {
     const now = performance.now();
+    let unanswered: LeaseSchedule | undefined;
     for (const lease of this.#leases.values()) {
       if (now > lease.deadline) {
         this.#leases.delete(lease.id);
@@ -286,15 +309,38 @@ export class KeepAliveScheduler {
         for (const state of lease.handles) state.end('lost', cause);
         continue;
       }
+      if (unanswered === undefined && lease.askedAt !== undefined && now - lease.askedAt > this.#answerWait(lease)) unanswered = lease;
       if (now >= lease.nextSend && this.#stream.send({ ID: lease.id })) {
         // Not again until an answer reschedules it, or a second if none comes.
         lease.nextSend = now + 1_000;
+        lease.askedAt ??= now;
       }
     }
+    if (unanswered?.askedAt !== undefined) this.#move(unanswered, now - unanswered.askedAt);
     this.#stopIfIdle();
   }
 
+  /** How long a keep-alive of `lease` may go unanswered before the stream moves; Infinity when the watchdog is off. */
+  #answerWait(lease: LeaseSchedule): number {
+    const cap = this.connection.config.leaseAnswerTimeout;
+    if (cap <= 0) return Infinity;
+    const wait = Math.min(Math.max(lease.ttlMs / 6, minAnswerWait), cap);
+    return wait * 2 ** Math.min(this.#moves, maxAnswerWaitDoublings);
+  }
+
+  /** Gives up the current stream: it reopens (round robin: on another member) and sends every lease at once. */
+  #move(lease: LeaseSchedule, waitedMs: number): void {
+    if (!this.#stream.open) return;
+    this.#moves++;
+    this.#stream.reset(
+      new DeadlineExceededError(`no keep-alive answer for lease ${lease.id} within ${Math.round(waitedMs)} ms; moving the keep-alive stream to another member`, {
+        reason: 'KeepAliveUnanswered',
+      }),
+    );
+  }
+
   #onResponse(response: LeaseKeepAliveResponse): void {
+    this.#moves = 0;
     const lease = this.#leases.get(response.ID);
     if (!lease) return;
     const ttl = Number(response.TTL);
@@ -310,6 +356,7 @@ export class KeepAliveScheduler {
     lease.deadline = now + ttl * 1000;
     lease.ttlMs = ttl * 1000;
     lease.failure = undefined;
+    lease.askedAt = undefined;
     const decoded: KeepAliveResponse = { header: decodeHeader(response.header), id: response.ID, ttl };
     for (const state of lease.handles) state.deliver(decoded);
   }
