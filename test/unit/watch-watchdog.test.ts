@@ -14,7 +14,6 @@ type Call = ScriptedCall<WatchRequest, DeepPartial<PbWatchResponse>>;
 
 const quietMs = 100;
 const answerMs = 400;
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 const put = (key: string, revision: bigint) => ({ type: 0, kv: { key: Buffer.from(key), value: Buffer.from(String(revision)), modRevision: revision } });
 
 const probesOn = (call: Call) => call.requests.filter((r) => r.requestUnion?.$case === 'progressRequest').length;
