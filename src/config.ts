@@ -78,7 +78,7 @@ export interface ClientConfig {
   watchProgressInterval?: number;
   /**
    * How long a watch stream waits for any answer to its progress request, or to a watch create,
-   * before it gives the stream up and resumes its watches on another member. Default 5,000 ms.
+   * before it gives the stream up and resumes its watches on another member. Default 3,000 ms.
    */
   watchProgressTimeout?: number;
   /**
@@ -140,7 +140,7 @@ export const defaultConfig = {
   keepAliveTime: 6_000,
   keepAliveTimeout: 6_000,
   watchProgressInterval: 5_000,
-  watchProgressTimeout: 5_000,
+  watchProgressTimeout: 3_000,
   leaseAnswerTimeout: 5_000,
   retry: { maxAttempts: 10, baseDelay: 50, maxDelay: 1_000 },
 } as const;

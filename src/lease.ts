@@ -54,9 +54,9 @@ export type KeepAliveEndReason = 'stopped' | 'expired' | 'lost' | 'closed';
 
 /** How often the scheduler looks for due keep-alives and missed deadlines (Go: 500 ms). */
 const tickInterval = 500;
-/** The shortest wait for a keep-alive answer before the stream moves (a tick, at least). */
+/** The shortest wait for a keep-alive answer before the stream moves. */
 const minAnswerWait = 500;
-/** Moves without an answer double the wait at most this many times. */
+/** Moves without an answer (after the second) double the wait at most this many times. */
 const maxAnswerWaitDoublings = 4;
 /** Answers kept for a consumer that iterates late (Go's LeaseResponseChSize). */
 const responseBuffer = 16;
@@ -210,10 +210,12 @@ interface LeaseSchedule {
  * Its watchdog: a member that goes silent would hold the stream until the HTTP/2 pings give up
  * (12 s by default), longer than a short lease lives. So a keep-alive left unanswered for
  * TTL/6 (at least 500 ms, at most `leaseAnswerTimeout`) moves the stream to another member,
- * where every lease is sent again at once. Timeline of the worst case (the member falls silent
- * right after an answer): the next keep-alive goes at TTL/3, the move comes by TTL/3 + TTL/6
- * (+ a tick), which leaves half the TTL for the new member to answer. Each move made without
- * any answer since doubles the wait, so a cluster that is merely slow is not abandoned in a loop.
+ * where every lease is sent again at once. Worst case, the member falls silent right after an
+ * answer: the next keep-alive goes at TTL/3 (+ a tick), the move comes TTL/6 later (checked
+ * on time, not at the next tick), which leaves half the TTL for the new member to answer, or
+ * a third if round robin lands on the silent member once more and the stream moves again.
+ * From the third move in a row without any answer the wait doubles each time, so a cluster
+ * that is merely slow is not abandoned in a loop.
  * @internal
  */
 export class KeepAliveScheduler {
@@ -222,6 +224,9 @@ export class KeepAliveScheduler {
   #timer: NodeJS.Timeout | undefined;
   /** Moves by the watchdog since the stream last received an answer. */
   #moves = 0;
+  /** An extra tick at the earliest time an unanswered keep-alive is overdue, so a move is not a tick late. */
+  #answerCheck: NodeJS.Timeout | undefined;
+  #answerCheckAt = Infinity;
 
   constructor(private readonly connection: Connection) {
     const metadata = Metadata({ hasleader: 'true' });
@@ -262,7 +267,7 @@ export class KeepAliveScheduler {
     const now = performance.now();
     if (now >= lease.nextSend && this.#stream.send({ ID: id })) {
       lease.nextSend = now + 1_000;
-      lease.askedAt ??= now;
+      this.#asked(lease, now);
     }
     return new KeepAlive(state);
   }
@@ -293,6 +298,9 @@ export class KeepAliveScheduler {
     if (this.#leases.size > 0) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#answerCheck);
+    this.#answerCheck = undefined;
+    this.#answerCheckAt = Infinity;
     this.#stream.stop();
   }
 
@@ -309,15 +317,26 @@ export class KeepAliveScheduler {
         for (const state of lease.handles) state.end('lost', cause);
         continue;
       }
-      if (unanswered === undefined && lease.askedAt !== undefined && now - lease.askedAt > this.#answerWait(lease)) unanswered = lease;
+      if (lease.askedAt !== undefined) {
+        const overdueAt = lease.askedAt + this.#answerWait(lease);
+        if (now >= overdueAt) unanswered ??= lease;
+        else this.#armAnswerCheck(overdueAt);
+      }
       if (now >= lease.nextSend && this.#stream.send({ ID: lease.id })) {
         // Not again until an answer reschedules it, or a second if none comes.
         lease.nextSend = now + 1_000;
-        lease.askedAt ??= now;
+        this.#asked(lease, now);
       }
     }
     if (unanswered?.askedAt !== undefined) this.#move(unanswered, now - unanswered.askedAt);
     this.#stopIfIdle();
+  }
+
+  /** A keep-alive of `lease` went out at `now`: the watchdog waits for its answer. */
+  #asked(lease: LeaseSchedule, now: number): void {
+    if (lease.askedAt !== undefined) return;
+    lease.askedAt = now;
+    this.#armAnswerCheck(now + this.#answerWait(lease));
   }
 
   /** How long a keep-alive of `lease` may go unanswered before the stream moves; Infinity when the watchdog is off. */
@@ -325,7 +344,19 @@ export class KeepAliveScheduler {
     const cap = this.connection.config.leaseAnswerTimeout;
     if (cap <= 0) return Infinity;
     const wait = Math.min(Math.max(lease.ttlMs / 6, minAnswerWait), cap);
-    return wait * 2 ** Math.min(this.#moves, maxAnswerWaitDoublings);
+    return wait * 2 ** Math.min(Math.max(this.#moves - 1, 0), maxAnswerWaitDoublings);
+  }
+
+  /** Runs a tick at `at` unless one is due earlier; the interval's ticks go on as well. */
+  #armAnswerCheck(at: number): void {
+    if (!Number.isFinite(at) || at >= this.#answerCheckAt) return;
+    clearTimeout(this.#answerCheck);
+    this.#answerCheckAt = at;
+    this.#answerCheck = setTimeout(() => {
+      this.#answerCheck = undefined;
+      this.#answerCheckAt = Infinity;
+      this.#tick();
+    }, Math.max(0, at - performance.now()));
   }
 
   /** Gives up the current stream: it reopens (round robin: on another member) and sends every lease at once. */
