@@ -141,6 +141,16 @@ describe('the keep-alive watchdog', () => {
     handle.stop();
   });
 
+  it('moves again when the new stream is silent too (round robin can pick the same member)', async () => {
+    answer = (request) => (keepAlive.calls.length > 2 ? { header: { revision: 1n }, ID: request.ID, TTL: 3n } : undefined);
+    const handle = client.lease.keepAlive(42n, { ttl: 3 });
+    const { value } = await handle[Symbol.asyncIterator]().next();
+    expect(value).toMatchObject({ id: 42n, ttl: 3 });
+    expect(keepAlive.calls).toHaveLength(3);
+    expect(handle.reason).toBeUndefined();
+    handle.stop();
+  });
+
   it('names the unanswered keep-alive as the cause when the lease is lost all the same', async () => {
     const handle = client.lease.keepAlive(42n, { ttl: 2 });
     expect(await handle.ended).toBe('lost');
