@@ -209,8 +209,8 @@ interface LeaseSchedule {
  *
  * Its watchdog: a member that goes silent would hold the stream until the HTTP/2 pings give up
  * (12 s by default), longer than a short lease lives. So a keep-alive left unanswered for
- * TTL/6 (at least 500 ms, at most `leaseAnswerTimeout`) moves the stream to another member,
- * where every lease is sent again at once. Worst case, the member falls silent right after an
+ * TTL/6 (at least 500 ms, at most `leaseAnswerTimeout`) while the stream answers nothing else
+ * moves the stream to another member, where every lease is sent again at once. Worst case, the member falls silent right after an
  * answer: the next keep-alive goes at TTL/3 (+ a tick), the move comes TTL/6 later (checked
  * on time, not at the next tick), which leaves half the TTL for the new member to answer, or
  * a third if round robin lands on the silent member once more and the stream moves again.
@@ -224,6 +224,8 @@ export class KeepAliveScheduler {
   #timer: NodeJS.Timeout | undefined;
   /** Moves by the watchdog since the stream last received an answer. */
   #moves = 0;
+  /** When the stream last received an answer, for any lease (ms, performance.now()). */
+  #answeredAt = -Infinity;
   /** An extra tick at the earliest time an unanswered keep-alive is overdue, so a move is not a tick late. */
   #answerCheck: NodeJS.Timeout | undefined;
   #answerCheckAt = Infinity;
@@ -318,7 +320,9 @@ export class KeepAliveScheduler {
         continue;
       }
       if (lease.askedAt !== undefined) {
-        const overdueAt = lease.askedAt + this.#answerWait(lease);
+        // etcd answers one stream's keep-alives in order: while answers come, ours is on its way
+        // (a burst of 1,000 takes a while), so silence counts from the later of our send and the last answer.
+        const overdueAt = Math.max(lease.askedAt, this.#answeredAt) + this.#answerWait(lease);
         if (now >= overdueAt) unanswered ??= lease;
         else this.#armAnswerCheck(overdueAt);
       }
@@ -372,6 +376,7 @@ export class KeepAliveScheduler {
 
   #onResponse(response: LeaseKeepAliveResponse): void {
     this.#moves = 0;
+    this.#answeredAt = performance.now();
     const lease = this.#leases.get(response.ID);
     if (!lease) return;
     const ttl = Number(response.TTL);
