@@ -20,7 +20,7 @@ export interface WatchdogActions {
  * watchdog tells silence from a stream that merely has nothing to say:
  * - every response is heard (`heard()`: two field writes, no timer work);
  * - after `quietMs` without one it probes (a request etcd must answer at once), and probes again
- *   every fifth of `answerMs` while no answer came (etcd 3.5.13+ and 3.4.32+ leave a progress
+ *   every fifth of `answerMs` while no answer came (etcd 3.5.13+ and 3.4.31+ leave a progress
  *   request unanswered while a watch of the stream is still catching up);
  * - a request the owner knows must be answered (a watch create) is `expect()`ed;
  * - when `answerMs` pass after the first unanswered probe or expected request with no response
