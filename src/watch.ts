@@ -338,9 +338,9 @@ export class WatchState implements WatchSource {
 
   /**
    * Delivers a progress notice for the whole stream, the answer to `watchProgress()`. It never
-   * moves `nextRevision`: etcd 3.4.23 (and 3.5 before 3.5.8) sends it at once from a queue of
-   * its own, so it can overtake events at or below its revision, and resuming after it could
-   * skip them.
+   * moves `nextRevision`: etcd 3.4 before 3.4.25 (3.4.23 among them) and 3.5 before 3.5.8 send
+   * it at once from a queue of their own, so it can overtake events at or below its revision,
+   * and resuming after it could skip them (etcd#15220).
    */
   deliverStreamProgress(header: ResponseHeader): void {
     if (this.phase === 'ended') return;
