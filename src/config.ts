@@ -73,6 +73,23 @@ export interface ClientConfig {
   /** How long a keepalive ping may go unanswered before the connection is declared dead. Default 6,000 ms. */
   keepAliveTimeout?: number;
   /**
+   * A watch stream that has received nothing for this long asks etcd for progress (its
+   * watchdog's probe); 0 turns the watchdog off. Default 5,000 ms. With `watchProgressTimeout`
+   * it bounds how long a silent member can stall a watcher (README: Liveness).
+   */
+  watchProgressInterval?: number;
+  /**
+   * How long a watch stream waits for any answer to its progress request, or to a watch create,
+   * before it gives the stream up and resumes its watches on another member. Default 3,000 ms.
+   */
+  watchProgressTimeout?: number;
+  /**
+   * Longest wait for etcd's answer to a lease keep-alive before the keep-alive stream moves to
+   * another member; a lease with a TTL under 30 s waits TTL/6 (at least 500 ms), and the wait
+   * doubles for each move made without an answer. Default 5,000 ms; 0 turns this watchdog off.
+   */
+  leaseAnswerTimeout?: number;
+  /**
    * Longest wait before connecting again to an endpoint whose connection failed, in ms: the
    * wait starts at 1,000 and grows ×1.6 per failure (gRPC's connection backoff) up to this.
    * `client.reconnect()` skips the wait. Default: the larger of `dialTimeout` and 5,000.
@@ -119,6 +136,9 @@ export interface ResolvedConfig {
   maxCallRecvMsgSize: number;
   keepAliveTime: number;
   keepAliveTimeout: number;
+  watchProgressInterval: number;
+  watchProgressTimeout: number;
+  leaseAnswerTimeout: number;
   maxReconnectBackoff: number;
   retry: Required<RetryConfig>;
   onCall: ((event: CallEvent) => void) | undefined;
@@ -139,6 +159,9 @@ export const defaultConfig = {
   maxCallRecvMsgSize: 2 ** 31 - 1,
   keepAliveTime: 6_000,
   keepAliveTimeout: 6_000,
+  watchProgressInterval: 5_000,
+  watchProgressTimeout: 3_000,
+  leaseAnswerTimeout: 5_000,
   retry: { maxAttempts: 10, baseDelay: 50, maxDelay: 1_000 },
 } as const;
 
@@ -180,6 +203,9 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     maxCallRecvMsgSize: duration('maxCallRecvMsgSize', config.maxCallRecvMsgSize, defaultConfig.maxCallRecvMsgSize, 1),
     keepAliveTime: duration('keepAliveTime', config.keepAliveTime, defaultConfig.keepAliveTime),
     keepAliveTimeout: duration('keepAliveTimeout', config.keepAliveTimeout, defaultConfig.keepAliveTimeout, 1),
+    watchProgressInterval: duration('watchProgressInterval', config.watchProgressInterval, defaultConfig.watchProgressInterval),
+    watchProgressTimeout: duration('watchProgressTimeout', config.watchProgressTimeout, defaultConfig.watchProgressTimeout, 1),
+    leaseAnswerTimeout: duration('leaseAnswerTimeout', config.leaseAnswerTimeout, defaultConfig.leaseAnswerTimeout),
     // grpc-js bounds each connection attempt by its minimum backoff, dialTimeout (connection.ts): the maximum cannot be lower.
     maxReconnectBackoff: duration('maxReconnectBackoff', config.maxReconnectBackoff, Math.max(dialTimeout, 5_000), dialTimeout),
     retry: {

@@ -54,6 +54,10 @@ export type KeepAliveEndReason = 'stopped' | 'expired' | 'lost' | 'closed';
 
 /** How often the scheduler looks for due keep-alives and missed deadlines (Go: 500 ms). */
 const tickInterval = 500;
+/** The shortest wait for a keep-alive answer before the stream moves. */
+const minAnswerWait = 500;
+/** Moves without an answer (after the second) double the wait at most this many times. */
+const maxAnswerWaitDoublings = 4;
 /** Answers kept for a consumer that iterates late (Go's LeaseResponseChSize). */
 const responseBuffer = 16;
 
@@ -193,6 +197,8 @@ interface LeaseSchedule {
   ttlMs: number;
   /** The stream failure since the last answer, if the stream broke since then. */
   failure: EtcdError | undefined;
+  /** When the first keep-alive not answered yet went out on the current stream (ms, performance.now()). */
+  askedAt: number | undefined;
 }
 
 /**
@@ -200,12 +206,29 @@ interface LeaseSchedule {
  * 500 ms it sends a keep-alive for each lease that is due (the first at once, then TTL/3 after
  * each answer), as Go's clientv3 does, and ends leases whose TTL passed without an answer
  * (`lost`). The stream reopens after failures with the client's backoff until no lease is left.
+ *
+ * Its watchdog: a member that goes silent would hold the stream until the HTTP/2 pings give up
+ * (12 s by default), longer than a short lease lives. So a keep-alive left unanswered for
+ * TTL/6 (at least 500 ms, at most `leaseAnswerTimeout`) while the stream answers nothing else
+ * moves the stream to another member, where every lease is sent again at once. Worst case, the member falls silent right after an
+ * answer: the next keep-alive goes at TTL/3 (+ a tick), the move comes TTL/6 later (checked
+ * on time, not at the next tick), which leaves half the TTL for the new member to answer, or
+ * a third if round robin lands on the silent member once more and the stream moves again.
+ * From the third move in a row without any answer the wait doubles each time, so a cluster
+ * that is merely slow is not abandoned in a loop.
  * @internal
  */
 export class KeepAliveScheduler {
   readonly #leases = new Map<bigint, LeaseSchedule>();
   readonly #stream: ReconnectingStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>;
   #timer: NodeJS.Timeout | undefined;
+  /** Moves by the watchdog since the stream last received an answer. */
+  #moves = 0;
+  /** When the stream last received an answer, for any lease (ms, performance.now()). */
+  #answeredAt = -Infinity;
+  /** An extra tick at the earliest time an unanswered keep-alive is overdue, so a move is not a tick late. */
+  #answerCheck: NodeJS.Timeout | undefined;
+  #answerCheckAt = Infinity;
 
   constructor(private readonly connection: Connection) {
     const metadata = Metadata({ hasleader: 'true' });
@@ -213,7 +236,10 @@ export class KeepAliveScheduler {
       open: (requests, signal) => connection.services.lease.leaseKeepAlive(requests, { signal, metadata }),
       onOpen: () => {
         // Every lease is due at once on a new stream: its answers may have been lost.
-        for (const lease of this.#leases.values()) lease.nextSend = 0;
+        for (const lease of this.#leases.values()) {
+          lease.nextSend = 0;
+          lease.askedAt = undefined;
+        }
         this.#tick();
       },
       onResponse: (response) => this.#onResponse(response),
@@ -233,7 +259,7 @@ export class KeepAliveScheduler {
     let lease = this.#leases.get(id);
     if (!lease) {
       const now = performance.now();
-      lease = { id, handles: new Set(), nextSend: now, deadline: now + firstDeadlineMs, ttlMs: firstDeadlineMs, failure: undefined };
+      lease = { id, handles: new Set(), nextSend: now, deadline: now + firstDeadlineMs, ttlMs: firstDeadlineMs, failure: undefined, askedAt: undefined };
       this.#leases.set(id, lease);
     }
     lease.handles.add(state);
@@ -241,7 +267,10 @@ export class KeepAliveScheduler {
     // Only this lease is due now: a full tick per add made granting n leases O(n²) (10,000
     // kept-alive leases: 50 million visits). The interval's ticks watch the deadlines.
     const now = performance.now();
-    if (now >= lease.nextSend && this.#stream.send({ ID: id })) lease.nextSend = now + 1_000;
+    if (now >= lease.nextSend && this.#stream.send({ ID: id })) {
+      lease.nextSend = now + 1_000;
+      this.#asked(lease, now);
+    }
     return new KeepAlive(state);
   }
 
@@ -271,12 +300,16 @@ export class KeepAliveScheduler {
     if (this.#leases.size > 0) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#answerCheck);
+    this.#answerCheck = undefined;
+    this.#answerCheckAt = Infinity;
     this.#stream.stop();
   }
 
-  /** Sends due keep-alives and ends leases whose deadline passed. */
+  /** Sends due keep-alives, ends leases whose deadline passed, and moves a silent stream. */
   #tick(): void {
     const now = performance.now();
+    let unanswered: LeaseSchedule | undefined;
     for (const lease of this.#leases.values()) {
       if (now > lease.deadline) {
         this.#leases.delete(lease.id);
@@ -287,15 +320,64 @@ export class KeepAliveScheduler {
         this.connection.observer.keepAliveLost(lease.id, 'lost', cause);
         continue;
       }
+      if (lease.askedAt !== undefined) {
+        // etcd answers one stream's keep-alives in order: while answers come, ours is on its way
+        // (a burst of 1,000 takes a while), so silence counts from the later of our send and the last answer.
+        const overdueAt = Math.max(lease.askedAt, this.#answeredAt) + this.#answerWait(lease);
+        if (now >= overdueAt) unanswered ??= lease;
+        else this.#armAnswerCheck(overdueAt);
+      }
       if (now >= lease.nextSend && this.#stream.send({ ID: lease.id })) {
         // Not again until an answer reschedules it, or a second if none comes.
         lease.nextSend = now + 1_000;
+        this.#asked(lease, now);
       }
     }
+    if (unanswered?.askedAt !== undefined) this.#move(unanswered, now - unanswered.askedAt);
     this.#stopIfIdle();
   }
 
+  /** A keep-alive of `lease` went out at `now`: the watchdog waits for its answer. */
+  #asked(lease: LeaseSchedule, now: number): void {
+    if (lease.askedAt !== undefined) return;
+    lease.askedAt = now;
+    this.#armAnswerCheck(now + this.#answerWait(lease));
+  }
+
+  /** How long a keep-alive of `lease` may go unanswered before the stream moves; Infinity when the watchdog is off. */
+  #answerWait(lease: LeaseSchedule): number {
+    const cap = this.connection.config.leaseAnswerTimeout;
+    if (cap <= 0) return Infinity;
+    const wait = Math.min(Math.max(lease.ttlMs / 6, minAnswerWait), cap);
+    return wait * 2 ** Math.min(Math.max(this.#moves - 1, 0), maxAnswerWaitDoublings);
+  }
+
+  /** Runs a tick at `at` unless one is due earlier; the interval's ticks go on as well. */
+  #armAnswerCheck(at: number): void {
+    if (!Number.isFinite(at) || at >= this.#answerCheckAt) return;
+    clearTimeout(this.#answerCheck);
+    this.#answerCheckAt = at;
+    this.#answerCheck = setTimeout(() => {
+      this.#answerCheck = undefined;
+      this.#answerCheckAt = Infinity;
+      this.#tick();
+    }, Math.max(0, at - performance.now()));
+  }
+
+  /** Gives up the current stream: it reopens (round robin: on another member) and sends every lease at once. */
+  #move(lease: LeaseSchedule, waitedMs: number): void {
+    if (!this.#stream.open) return;
+    this.#moves++;
+    this.#stream.reset(
+      new DeadlineExceededError(`no keep-alive answer for lease ${lease.id} within ${Math.round(waitedMs)} ms; moving the keep-alive stream to another member`, {
+        reason: 'KeepAliveUnanswered',
+      }),
+    );
+  }
+
   #onResponse(response: LeaseKeepAliveResponse): void {
+    this.#moves = 0;
+    this.#answeredAt = performance.now();
     const lease = this.#leases.get(response.ID);
     if (!lease) return;
     const ttl = Number(response.TTL);
@@ -312,6 +394,7 @@ export class KeepAliveScheduler {
     lease.deadline = now + ttl * 1000;
     lease.ttlMs = ttl * 1000;
     lease.failure = undefined;
+    lease.askedAt = undefined;
     const decoded: KeepAliveResponse = { header: decodeHeader(response.header), id: response.ID, ttl };
     for (const state of lease.handles) state.deliver(decoded);
   }

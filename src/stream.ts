@@ -1,7 +1,8 @@
 import { delay } from 'abort-controller-x';
 import { AsyncQueue } from './async-queue.js';
 import type { Connection } from './connection.js';
-import { AbortedError, type EtcdError, type StreamFailureKind, UnavailableError, classifyStreamError, toEtcdError } from './errors.js';
+import { AbortedError, EtcdError, type StreamFailureKind, UnavailableError, classifyStreamError, toEtcdError } from './errors.js';
+import { StreamWatchdog, type WatchdogTiming } from './watchdog.js';
 
 /** Why one attempt of a reconnecting stream ended, classified once. @internal */
 export interface StreamFailure {
@@ -21,6 +22,17 @@ export interface StreamOwner<Req, Res> {
   onResponse(response: Res): void;
   /** The current attempt failed; return true to reopen after a backoff, false to stop for good. */
   onBreak(failure: StreamFailure): boolean;
+  /**
+   * With a liveness watchdog: sends a request etcd answers at once (a watch progress request);
+   * false when it could not be sent.
+   */
+  probe?(): boolean;
+}
+
+/** The liveness watchdog of a reconnecting stream (see `StreamWatchdog`). @internal */
+export interface StreamLiveness extends WatchdogTiming {
+  /** Names the stream in the error of an abandoned attempt, e.g. `watch`. */
+  name: string;
 }
 
 /**
@@ -44,10 +56,19 @@ export class ReconnectingStream<Req, Res> {
   #sentBefore = 0;
   /** The failure that ended the last attempt, if any did. */
   #lastFailure: StreamFailure | undefined;
+  /** The watchdog of the current attempt; undefined between attempts or without liveness. */
+  #watchdog: StreamWatchdog | undefined;
+  /** Attempts given up by the watchdog so far. */
+  #abandoned = 0;
 
+  /**
+   * With `liveness` (and the owner's `probe`), an attempt that stays silent is given up and the
+   * stream reopens: see `StreamWatchdog`.
+   */
   constructor(
     private readonly connection: Connection,
     private readonly owner: StreamOwner<Req, Res>,
+    private readonly liveness?: StreamLiveness,
   ) {}
 
   /** True while an attempt is open (requests sent now go out on it). */
@@ -75,6 +96,11 @@ export class ReconnectingStream<Req, Res> {
     return this.#lastFailure;
   }
 
+  /** Attempts given up by the watchdog so far (for tests and metrics). */
+  get abandoned(): number {
+    return this.#abandoned;
+  }
+
   /** Starts the run loop unless it runs. */
   start(): void {
     if (this.#loop || this.connection.closed.aborted) return;
@@ -94,9 +120,35 @@ export class ReconnectingStream<Req, Res> {
     this.#loop = undefined;
   }
 
-  /** Breaks the current attempt as a network failure would; the owner decides whether to reopen. */
-  reset(): void {
-    this.#attempt?.abort();
+  /**
+   * Breaks the current attempt as a network failure would; the owner decides whether to reopen.
+   * With `reason`, the owner's `onBreak` gets that error (as a resumable failure).
+   */
+  reset(reason?: EtcdError): void {
+    this.#attempt?.abort(reason);
+  }
+
+  /** A request that etcd answers at once was sent (a watch create): the watchdog waits for an answer. */
+  expectAnswer(): void {
+    this.#watchdog?.expect();
+  }
+
+  /** A watchdog for one attempt, when the stream has liveness settings and the owner can probe. */
+  #watchdogFor(attempt: AbortController): StreamWatchdog | undefined {
+    const { liveness, owner } = this;
+    if (!liveness || !owner.probe || liveness.quietMs <= 0) return undefined;
+    return new StreamWatchdog(liveness, {
+      probe: () => attempt === this.#attempt && (owner.probe?.() ?? false),
+      abandon: (waitedMs) => {
+        if (attempt !== this.#attempt) return;
+        this.#abandoned++;
+        const error = new UnavailableError(
+          `etcd did not answer on the ${liveness.name} stream for ${Math.round(waitedMs)} ms; reopening it (on another member if there is one)`,
+          { reason: 'StreamSilent' },
+        );
+        attempt.abort(error);
+      },
+    });
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -109,6 +161,9 @@ export class ReconnectingStream<Req, Res> {
       signal.addEventListener('abort', onAbort);
       this.#attempt = attempt;
       this.#requests = requests;
+      const watchdog = this.#watchdogFor(attempt);
+      this.#watchdog = watchdog;
+      watchdog?.start();
       let failure: unknown;
       try {
         this.#opened++;
@@ -121,12 +176,15 @@ export class ReconnectingStream<Req, Res> {
         if (attempt.signal.aborted) throw new AbortedError('the stream was stopped before it opened');
         for await (const response of this.owner.open(requests, attempt.signal)) {
           backoff = baseDelay;
+          watchdog?.heard();
           this.owner.onResponse(response);
         }
         failure = new UnavailableError('etcd ended the stream', { reason: 'StreamEnded' });
       } catch (error) {
         failure = error;
       } finally {
+        watchdog?.stop();
+        if (this.#watchdog === watchdog) this.#watchdog = undefined;
         signal.removeEventListener('abort', onAbort);
         requests.close();
         this.#sentBefore += requests.taken;
@@ -135,8 +193,10 @@ export class ReconnectingStream<Req, Res> {
         if (this.#attempt === attempt) this.#attempt = undefined;
       }
       if (signal.aborted || this.connection.closed.aborted) return;
-      const error = toEtcdError(failure);
-      const kind = classifyStreamError(error, this.connection.tokens.refreshable);
+      // An attempt broken on purpose with a reason (the watchdog, the owner's reset) resumes.
+      const reason: unknown = attempt.signal.aborted ? attempt.signal.reason : undefined;
+      const error = reason instanceof EtcdError ? reason : toEtcdError(failure);
+      const kind = reason instanceof EtcdError ? 'resumable' : classifyStreamError(error, this.connection.tokens.refreshable);
       if (kind === 'token') this.connection.tokens.invalidate();
       this.#lastFailure = { kind, error };
       const reopen = this.owner.onBreak(this.#lastFailure);

@@ -68,7 +68,11 @@ export interface WatchResponse {
   header: ResponseHeader;
   /** The changes, in revision order (empty for progress and creation notices). */
   events: WatchEvent[];
-  /** True for a progress notice: no events, and every change up to `header.revision` was delivered. */
+  /**
+   * True for a progress notice (no events): every change up to `header.revision` was delivered.
+   * For the answer to `watchProgress()` that holds on etcd 3.4.25+ and 3.5.8+; older servers may
+   * send it ahead of events at or below that revision (which then still arrive, once).
+   */
   progressNotify: boolean;
   /** True for the creation notice (with `createdNotify`). */
   created: boolean;
@@ -316,8 +320,8 @@ export class WatchState implements WatchSource {
     }
   }
 
-  /** Delivers events (joined from fragments already) or a progress notice. */
-  deliver(header: ResponseHeader, events: WatchEvent[], progress: boolean, progressRequested: boolean): void {
+  /** Delivers events (joined from fragments already), or this watch's own progress notice (`progressNotify`). */
+  deliver(header: ResponseHeader, events: WatchEvent[], progress: boolean): void {
     if (this.phase === 'ended') return;
     if (events.length > 0) {
       // After a reconnect nothing before nextRevision may be delivered again.
@@ -326,9 +330,21 @@ export class WatchState implements WatchSource {
       this.nextRevision = fresh[fresh.length - 1].kv.modRevision + 1n;
       this.#push({ header, events: fresh, progressNotify: false, created: false });
     } else if (progress) {
+      // etcd sends a watch's own notice through the watch's event queue, after its events.
       if (header.revision + 1n > this.nextRevision) this.nextRevision = header.revision + 1n;
-      if (this.options.progressNotify || progressRequested) this.#push({ header, events, progressNotify: true, created: false });
+      if (this.options.progressNotify) this.#push({ header, events, progressNotify: true, created: false });
     }
+  }
+
+  /**
+   * Delivers a progress notice for the whole stream, the answer to `watchProgress()`. It never
+   * moves `nextRevision`: etcd 3.4 before 3.4.25 (3.4.23 among them) and 3.5 before 3.5.8 send
+   * it at once from a queue of their own, so it can overtake events at or below its revision,
+   * and resuming after it could skip them (etcd#15220).
+   */
+  deliverStreamProgress(header: ResponseHeader): void {
+    if (this.phase === 'ended') return;
+    this.#push({ header, events: [], progressNotify: true, created: false });
   }
 
   /** Ends the watch (`error` undefined: a requested cancel); the stream has already let go of it. */
@@ -391,7 +407,10 @@ export class WatchStream {
   /** Active watches by server id, for the current attempt only. */
   readonly #active = new Map<bigint, WatchState>();
   readonly #stream: ReconnectingStream<WatchRequest, PbWatchResponse>;
-  /** True after `requestProgress()`, so that progress answers are delivered. */
+  /**
+   * True from `requestProgress()` until the next progress answer for the whole stream, which is
+   * then delivered to every watcher. Other such answers (to the watchdog's probes) reach no one.
+   */
   #progressRequested = false;
   /** Fragment responses received so far (joined before delivery). */
   fragmentsReceived = 0;
@@ -401,17 +420,29 @@ export class WatchStream {
     metadata: Record<string, string>,
   ) {
     const callMetadata = Object.keys(metadata).length > 0 ? Metadata(metadata) : undefined;
-    this.#stream = new ReconnectingStream(connection, {
-      open: (requests, signal) => connection.services.watch.watch(requests, { signal, metadata: callMetadata }),
-      onOpen: () => this.#sendNextCreate(),
-      onResponse: (response) => this.#onResponse(response),
-      onBreak: (failure) => this.#onBreak(failure),
-    });
+    const { watchProgressInterval, watchProgressTimeout } = connection.config;
+    this.#stream = new ReconnectingStream(
+      connection,
+      {
+        open: (requests, signal) => connection.services.watch.watch(requests, { signal, metadata: callMetadata }),
+        onOpen: () => this.#sendNextCreate(),
+        onResponse: (response) => this.#onResponse(response),
+        onBreak: (failure) => this.#onBreak(failure),
+        // The watchdog's probe: etcd answers a progress request at once (README: Liveness).
+        probe: () => this.#stream.send(progressRequest),
+      },
+      { name: 'watch', quietMs: watchProgressInterval, answerMs: watchProgressTimeout },
+    );
   }
 
   /** Streams opened so far. */
   get streamsOpened(): number {
     return this.#stream.opened;
+  }
+
+  /** Streams given up by the watchdog so far. */
+  get streamsAbandoned(): number {
+    return this.#stream.abandoned;
   }
 
   /** Adds a watch and creates it on the stream (after the creates before it). */
@@ -456,7 +487,7 @@ export class WatchStream {
   requestProgress(): void {
     if (!this.#stream.open) return;
     this.#progressRequested = true;
-    this.#stream.send({ requestUnion: { $case: 'progressRequest', value: {} } });
+    this.#stream.send(progressRequest);
   }
 
   /** Ends every watch with `error` and stops the stream. */
@@ -501,6 +532,8 @@ export class WatchStream {
     next.phase = 'creating';
     this.#inFlight = next;
     this.#stream.send({ requestUnion: { $case: 'createRequest', value: { ...next.request, startRevision: next.nextRevision } } });
+    // etcd answers a create at once: a member that does not is as silent as one that ignores a probe.
+    this.#stream.expectAnswer();
   }
 
   /** The attempt failed: re-create every live watch on the next one, or end them all. */
@@ -541,10 +574,13 @@ export class WatchStream {
     }
     const watch = this.#active.get(response.watchId);
     if (!watch) {
-      if (response.watchId === -1n || (response.events.length === 0 && !response.canceled)) {
-        // A progress answer for the whole stream.
+      // A progress answer for the whole stream (watch id -1): to the user's `watchProgress()`, or
+      // to the watchdog's probe, which no watcher asked for. Anything else for an id we no
+      // longer know (a watch cancelled meanwhile) is dropped.
+      if (response.watchId === -1n && !response.canceled && this.#progressRequested) {
+        this.#progressRequested = false;
         const header = decodeHeader(response.header);
-        for (const w of this.#active.values()) w.deliver(header, [], true, this.#progressRequested);
+        for (const w of this.#active.values()) w.deliverStreamProgress(header);
       }
       return;
     }
@@ -562,7 +598,7 @@ export class WatchStream {
     const all = watch.fragments.length > 0 ? [...watch.fragments, ...events] : events;
     watch.fragments = [];
     const progress = all.length === 0 && response.compactRevision === 0n;
-    watch.deliver(decodeHeader(response.header), all, progress, this.#progressRequested);
+    watch.deliver(decodeHeader(response.header), all, progress);
   }
 
   #onCreated(watch: WatchState, response: PbWatchResponse): void {
@@ -599,6 +635,9 @@ export class WatchStream {
     return true;
   }
 }
+
+/** Asks etcd for a progress answer for the whole stream (watch id -1). */
+const progressRequest: WatchRequest = { requestUnion: { $case: 'progressRequest', value: {} } };
 
 function cancelError(response: PbWatchResponse): EtcdError {
   if (response.compactRevision > 0n) {
@@ -686,6 +725,11 @@ export class WatchStreams {
   /** Streams opened so far, over every kind. */
   get streamsOpened(): number {
     return [...this.#streams.values()].reduce((sum, s) => sum + s.streamsOpened, 0);
+  }
+
+  /** Streams given up by the watchdog so far, over every kind. */
+  get streamsAbandoned(): number {
+    return [...this.#streams.values()].reduce((sum, s) => sum + s.streamsAbandoned, 0);
   }
 
   /** Fragment responses received so far, over every kind. */

@@ -119,3 +119,52 @@ describe('the keep-alive scheduler', () => {
     expect(await handle.ended).toBe('closed');
   });
 });
+
+describe('the keep-alive watchdog', () => {
+  /** Answers with `ttl` on every call but the first, whose member has gone silent. */
+  const silentFirstCall =
+    (ttl: bigint): Answer =>
+    (request) =>
+      keepAlive.calls.length > 1 ? { header: { revision: 1n }, ID: request.ID, TTL: ttl } : undefined;
+
+  it('moves the stream when a keep-alive goes unanswered for TTL/6, and keeps the lease on the new one', async () => {
+    answer = silentFirstCall(3n);
+    // TTL 3: a keep-alive unanswered for 500 ms moves the stream, well before the lease is lost.
+    const handle = client.lease.keepAlive(42n, { ttl: 3 });
+    const second = await keepAlive.call(2);
+    await second.received(1);
+    expect(second.requests[0].ID).toBe(42n);
+    const { value } = await handle[Symbol.asyncIterator]().next();
+    expect(value).toMatchObject({ id: 42n, ttl: 3 });
+    expect(handle.reason).toBeUndefined();
+    expect(keepAlive.calls[0].closed).toBe(true);
+    handle.stop();
+  });
+
+  it('moves again when the new stream is silent too (round robin can pick the same member)', async () => {
+    answer = (request) => (keepAlive.calls.length > 2 ? { header: { revision: 1n }, ID: request.ID, TTL: 3n } : undefined);
+    const handle = client.lease.keepAlive(42n, { ttl: 3 });
+    const { value } = await handle[Symbol.asyncIterator]().next();
+    expect(value).toMatchObject({ id: 42n, ttl: 3 });
+    expect(keepAlive.calls).toHaveLength(3);
+    expect(handle.reason).toBeUndefined();
+    handle.stop();
+  });
+
+  it('names the unanswered keep-alive as the cause when the lease is lost all the same', async () => {
+    const handle = client.lease.keepAlive(42n, { ttl: 2 });
+    expect(await handle.ended).toBe('lost');
+    expect(keepAlive.calls.length).toBeGreaterThan(1);
+    expect(handle.cause).toBeInstanceOf(DeadlineExceededError);
+    expect(handle.cause?.message).toMatch(/no keep-alive answer for lease 42 within \d+ ms/);
+  });
+
+  it('stays on its stream with leaseAnswerTimeout: 0 (only the TTL ends it)', async () => {
+    const port = new URL(`http://${client.endpoints[0]}`).port;
+    await using patient = new Client({ endpoints: [`127.0.0.1:${port}`], leaseAnswerTimeout: 0 });
+    const handle = patient.lease.keepAlive(42n, { ttl: 2 });
+    expect(await handle.ended).toBe('lost');
+    expect(keepAlive.calls).toHaveLength(1);
+    expect(handle.cause?.message).toMatch(/within its TTL/);
+  });
+});
