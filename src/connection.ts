@@ -7,9 +7,11 @@ import { type Endpoint, needsLookup, parseEndpoint } from './endpoints.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
 import { wireDefinitions } from './codec.js';
+import { SrvDiscovery, srvLookup, waitingServices } from './discovery-srv.js';
 import type { Definitions } from './policy.js';
 import { grpcJsTarget } from './transport/grpc-js-resolver.js';
 import { Http2Channel } from './transport/http2-channel.js';
+import { dnsServerLookup } from './transport/resolver.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
 /** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
@@ -30,6 +32,8 @@ export class Connection {
   private readonly factory: EtcdClientFactory;
   private channel: Channel | Http2Channel | undefined;
   private current: { endpoints: Endpoint[]; services: Services } | undefined;
+  /** With `discoverySrv`: the SRV lookups, and the services calls use until they found endpoints. */
+  private readonly discovery: { srv: SrvDiscovery; waiting: Services } | undefined;
 
   constructor(readonly config: ResolvedConfig) {
     this.closed = this.closer.signal;
@@ -42,11 +46,21 @@ export class Connection {
     // Per-method settings (default timeout, retry policy) are read from the policy table once,
     // by the fused unary middleware, rather than merged into every call's options.
     this.factory = createEtcdClientFactory(config, this.closed, this.tokens);
-    this.setEndpoints(config.endpoints);
+    const { discoverySrv } = config;
+    if (discoverySrv === undefined) {
+      this.setEndpoints(config.endpoints);
+      return;
+    }
+    // The endpoints come from DNS: calls made before the first lookup answers wait for it.
+    const lookupTimeout = Math.min(config.dialTimeout, 5_000);
+    const srv = new SrvDiscovery(discoverySrv, srvLookup(config.dnsServers, lookupTimeout), (urls) => this.setEndpoints(urls), this.closed);
+    const waiting = waitingServices<Services>(wireDefinitions, (signal, timeout) => srv.ready(signal, timeout), () => this.services, config.timeout);
+    this.discovery = { srv, waiting };
   }
 
-  /** The service clients on the current channel. */
+  /** The service clients on the current channel (before SRV discovery found endpoints: ones that wait for it). */
   get services(): Services {
+    if (!this.current && this.discovery) return this.discovery.waiting;
     if (!this.current) throw new ConfigError('the client has no endpoints');
     return this.current.services;
   }
@@ -132,10 +146,12 @@ export class Connection {
 
   private createChannel(endpoints: Endpoint[], secure: boolean): Channel | Http2Channel {
     const { config } = this;
+    const tls = secure ? { ...config.tls, serverName: config.tlsServerName } : undefined;
     if (config.transport === 'http2') {
       return new Http2Channel(endpoints, {
         secure,
-        tls: config.tls,
+        tls,
+        lookup: config.dnsServers && dnsServerLookup(config.dnsServers, Math.min(config.dialTimeout, 5_000)),
         dialTimeout: config.dialTimeout,
         keepAliveTime: config.keepAliveTime,
         keepAliveTimeout: config.keepAliveTimeout,
@@ -147,10 +163,13 @@ export class Connection {
     }
     // grpc-js verifies one name per channel: the first endpoint's (see grpc-js-resolver.ts).
     const names = new Set(endpoints.filter(needsLookup).map((e) => e.host.toLowerCase()));
-    if (secure && names.size > 1) {
+    if (secure && names.size > 1 && config.tlsServerName === undefined && !config.tls?.insecureSkipVerify) {
       throw new ConfigError(`with TLS, the grpc-js transport verifies one host name for all endpoints, and these name ${names.size}: ${[...names].join(', ')}; use the default transport ('http2'), which verifies each endpoint's own name`);
     }
-    const target = grpcJsTarget(endpoints.map((e) => (e.path !== undefined ? `${e.secure ? 'unixs' : 'unix'}://${e.path}` : e.address)));
+    const target = grpcJsTarget(
+      endpoints.map((e) => (e.path !== undefined ? `${e.secure ? 'unixs' : 'unix'}://${e.path}` : e.address)),
+      config.dnsServers,
+    );
     const options: ChannelOptions = {
       'grpc.max_send_message_length': config.maxCallSendMsgSize,
       'grpc.max_receive_message_length': config.maxCallRecvMsgSize,
@@ -166,8 +185,11 @@ export class Connection {
     }
     // A host name may resolve to several members, so even one endpoint is balanced.
     options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
-    const { tls } = config;
-    const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : ChannelCredentials.createInsecure();
+    // The name verified on certificates: tls.serverName or the SRV domain, else the first endpoint's host.
+    if (secure && config.tlsServerName !== undefined) options['grpc.ssl_target_name_override'] = config.tlsServerName;
+    // grpc-js passes rejectUnauthorized to Node's TLS (VerifyOptions, grpc-js >= 1.10).
+    const verify = tls?.insecureSkipVerify ? { rejectUnauthorized: false } : undefined;
+    const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null, verify) : ChannelCredentials.createInsecure();
     return new Channel(target, credentials, options);
   }
 }
