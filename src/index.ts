@@ -47,7 +47,7 @@ export type { Isolation, StmOptions, StmTx } from './concurrency/stm.js';
 export { ClusterClient } from './cluster.js';
 export type { Member } from './cluster.js';
 export { MaintenanceClient, SnapshotIntegrityError } from './maintenance.js';
-export type { Alarm, MemberStatus, DowngradeAction } from './maintenance.js';
+export type { Alarm, MemberStatus, DowngradeAction, SaveSnapshotOptions } from './maintenance.js';
 export type { DowngradeInfo } from './newer-fields.js';
 export { AuthClient } from './auth.js';
 export type { Permission, PermissionType } from './auth.js';

@@ -59,8 +59,14 @@ export function register(program: Command): void {
         if (args.length !== 1) throw new UsageError('snapshot save expects one argument');
         const path = args[0]!;
         const client = await cli.client();
-        // saveSnapshot checks etcd's checksum and renames into place only when whole.
-        await client.maintenance.saveSnapshot(path, { signal: cli.interrupted });
+        // On a terminal, a progress line of the bytes received, redrawn at most every 100 ms.
+        const progress = process.stderr.isTTY ? new ProgressLine(process.stderr) : undefined;
+        try {
+          // saveSnapshot checks etcd's checksum and renames into place only when whole.
+          await client.maintenance.saveSnapshot(path, { signal: cli.interrupted, onProgress: progress && ((bytes) => progress.update(bytes)) });
+        } finally {
+          progress?.end();
+        }
         process.stdout.write(`Snapshot saved at ${path}\n`);
       }),
     );
@@ -88,4 +94,43 @@ export function register(program: Command): void {
         throw new UsageError(`no leader endpoint given at [${endpoints.join(' ')}]`);
       }),
     );
+}
+
+/** Bytes in SI units, as etcdctl prints sizes (go-humanize's Bytes): `12 kB`, `3.4 MB`. */
+export function humanBytes(bytes: number): string {
+  if (bytes < 10) return `${bytes} B`;
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  const exponent = Math.min(Math.floor(Math.log(bytes) / Math.log(1000)), units.length - 1);
+  const value = bytes / 1000 ** exponent;
+  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${units[exponent]}`;
+}
+
+/** One line on a terminal, redrawn in place: `Received 3.4 MB (3400000 bytes)`. */
+class ProgressLine {
+  #last = 0;
+  #bytes = 0;
+  #drawn = false;
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  update(bytes: number): void {
+    this.#bytes = bytes;
+    const now = performance.now();
+    if (this.#drawn && now - this.#last < 100) return;
+    this.#last = now;
+    this.#draw();
+  }
+
+  /** Draws the final count and ends the line. */
+  end(): void {
+    if (this.#drawn || this.#bytes > 0) {
+      this.#draw();
+      this.out.write('\n');
+    }
+  }
+
+  #draw(): void {
+    this.#drawn = true;
+    this.out.write(`\r\x1b[KReceived ${humanBytes(this.#bytes)} (${this.#bytes} bytes)`);
+  }
 }
