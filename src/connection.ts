@@ -34,6 +34,8 @@ export class Connection {
   private current: { endpoints: Endpoint[]; services: Services } | undefined;
   /** With `discoverySrv`: the SRV lookups, and the services calls use until they found endpoints. */
   private readonly discovery: { srv: SrvDiscovery; waiting: Services } | undefined;
+  /** True when the last SRV lookup found https records. */
+  private srvSecure = false;
 
   constructor(readonly config: ResolvedConfig) {
     this.closed = this.closer.signal;
@@ -53,7 +55,10 @@ export class Connection {
     }
     // The endpoints come from DNS: calls made before the first lookup answers wait for it.
     const lookupTimeout = Math.min(config.dialTimeout, 5_000);
-    const srv = new SrvDiscovery(discoverySrv, srvLookup(config.dnsServers, lookupTimeout), (urls) => this.setEndpoints(urls), this.closed);
+    const srv = new SrvDiscovery(discoverySrv, srvLookup(config.dnsServers, lookupTimeout), (urls) => {
+      this.srvSecure = urls.some((url) => url.startsWith('https://'));
+      this.setEndpoints(urls);
+    }, this.closed);
     const waiting = waitingServices<Services>(wireDefinitions, (signal, timeout) => srv.ready(signal, timeout), () => this.services, config.timeout);
     this.discovery = { srv, waiting };
   }
@@ -78,7 +83,7 @@ export class Connection {
     if (this.closed.aborted) return;
     if (urls.length === 0) throw new ConfigError('the endpoint list must not be empty');
     const endpoints = urls.map(parseEndpoint);
-    const secure = endpoints.some((e) => e.secure) || this.config.tls !== undefined;
+    const secure = this.isSecure(endpoints);
     if (endpoints.some((e) => e.secure) && !endpoints.every((e) => e.secure)) {
       throw new ConfigError('mixing http and https endpoints is not supported');
     }
@@ -103,7 +108,17 @@ export class Connection {
       return;
     }
     const { endpoints } = this.current;
-    this.replaceChannel(endpoints, endpoints.some((e) => e.secure) || this.config.tls !== undefined).getConnectivityState(true);
+    this.replaceChannel(endpoints, this.isSecure(endpoints)).getConnectivityState(true);
+  }
+
+  /**
+   * Whether a channel to these endpoints speaks TLS: https URLs, or any endpoint when `tls` is
+   * set. With `discoverySrv` the records decide (their https or http service, also for
+   * `host:port` endpoints given later), `tls` only configures it.
+   */
+  private isSecure(endpoints: readonly Endpoint[]): boolean {
+    if (this.config.discoverySrv !== undefined) return endpoints.some((e) => e.secure) || this.srvSecure;
+    return endpoints.some((e) => e.secure) || this.config.tls !== undefined;
   }
 
   /** Puts a new channel under the services; the old one closes once its calls are done. */
@@ -122,7 +137,7 @@ export class Connection {
    */
   dial(url: string): { services: Services; close(): void } {
     const endpoint = parseEndpoint(url);
-    const channel = this.createChannel([endpoint], endpoint.secure || this.config.tls !== undefined);
+    const channel = this.createChannel([endpoint], this.isSecure([endpoint]));
     return { services: this.buildServices(channel), close: () => channel.close() };
   }
 

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { resolveConfig } from './config.js';
 import { AbortedError, ClientClosedError, DeadlineExceededError, UnavailableError } from './errors.js';
 
 /** One DNS SRV record, as Node's `resolveSrv` gives it. @internal */
@@ -100,6 +101,30 @@ export function srvLookup(servers: readonly string[] | undefined, timeout: numbe
   const resolver = new Resolver({ timeout, tries: 2 });
   if (servers) resolver.setServers(servers);
   return (name) => resolver.resolveSrv(name);
+}
+
+/** Options of `discoverEndpoints`: the `ClientConfig` settings of DNS SRV discovery. */
+export interface DiscoverEndpointsOptions {
+  /** The domain whose `_etcd-client-ssl._tcp` and `_etcd-client._tcp` records are looked up. */
+  discoverySrv: string;
+  /** Service name suffix: `_etcd-client-ssl-<name>._tcp.<domain>`. */
+  discoverySrvName?: string;
+  /** DNS servers to ask instead of the system's. */
+  dnsServers?: string[];
+  /** Bound of each DNS query, in ms. Default 5,000. */
+  timeout?: number;
+}
+
+/**
+ * Looks up once the endpoint URLs (`https://host:port` or `http://host:port`, in RFC 2782
+ * order) that a client with the same `discoverySrv` settings would use, as etcdctl does for its
+ * `--discovery-srv`. Rejects with `ConfigError` on bad options, `UnavailableError` when DNS
+ * has no records or fails.
+ */
+export async function discoverEndpoints(options: DiscoverEndpointsOptions): Promise<string[]> {
+  const { discoverySrv, discoverySrvName, dnsServers, timeout = 5_000 } = options;
+  const config = resolveConfig({ discoverySrv, discoverySrvName, dnsServers, dialTimeout: timeout });
+  return discoverSrvEndpoints(config.discoverySrv!, srvLookup(config.dnsServers, config.dialTimeout));
 }
 
 /** Time after a failed lookup during which calls fail at once with its error rather than look up again, in ms. */

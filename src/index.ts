@@ -1,5 +1,7 @@
 export { Client } from './client.js';
 export type { ClientConfig, RetryConfig, CallEvent, AuthConfig, TlsConfig } from './config.js';
+export { discoverEndpoints } from './discovery-srv.js';
+export type { DiscoverEndpointsOptions } from './discovery-srv.js';
 export type { CallOptions } from './call-options.js';
 export type { Bytes, Int64 } from './encoding.js';
 export { prefixEnd } from './encoding.js';

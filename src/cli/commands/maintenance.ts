@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, endpointList, errorText } from '../context.js';
+import { action, errorText } from '../context.js';
 import { UsageError } from '../usage-error.js';
 import { targetEndpoints } from './endpoint.js';
 
@@ -83,7 +83,7 @@ export function register(program: Command): void {
         const target = BigInt(`0x${args[0]}`);
         const printer = await cli.printer();
         const client = await cli.client();
-        const endpoints = endpointList(cli.globals);
+        const endpoints = await cli.endpoints();
         for (const endpoint of endpoints) {
           const status = await client.maintenance.status(endpoint);
           if (status.leader !== status.header.memberId) continue;
