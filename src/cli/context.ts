@@ -145,7 +145,7 @@ export class Cli {
   /** A client on the global flags' endpoints (or the given ones), closed when the command ends. */
   async client(endpoints?: string[], withAuth = true): Promise<Client> {
     const config = await this.config(endpoints, withAuth);
-    const { Client } = await import('../index.js');
+    const { Client } = await import('../client.js');
     const client = new Client(config);
     this.clients.push(client);
     return client;
@@ -197,7 +197,7 @@ export function action<O>(fn: (cli: Cli, args: string[], options: O, command: Co
 
 /** etcd's own words for an EtcdError (as etcdctl prints them), the message of anything else. */
 export async function errorText(error: unknown): Promise<string> {
-  const { EtcdError } = await import('../index.js');
+  const { EtcdError } = await import('../errors.js');
   if (error instanceof EtcdError) return error.details || error.message;
   return error instanceof Error ? error.message : String(error);
 }

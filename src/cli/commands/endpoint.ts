@@ -20,7 +20,7 @@ export async function targetEndpoints(cli: Cli, cluster: boolean | undefined): P
 }
 
 async function health(cli: Cli, endpoint: string): Promise<EndpointHealth> {
-  const { PermissionDeniedError } = await import('../../index.js');
+  const { PermissionDeniedError } = await import('../../errors.js');
   const client = await cli.client([endpoint]);
   const start = process.hrtime.bigint();
   const result: EndpointHealth = { endpoint, health: false, took: '', error: '' };

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, errorText } from '../context.js';
+import { humanizeBytes } from '../format.js';
 import { UsageError } from '../usage-error.js';
 import { targetEndpoints } from './endpoint.js';
 
@@ -96,15 +97,6 @@ export function register(program: Command): void {
     );
 }
 
-/** Bytes in SI units, as etcdctl prints sizes (go-humanize's Bytes): `12 kB`, `3.4 MB`. */
-export function humanBytes(bytes: number): string {
-  if (bytes < 10) return `${bytes} B`;
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  const exponent = Math.min(Math.floor(Math.log(bytes) / Math.log(1000)), units.length - 1);
-  const value = bytes / 1000 ** exponent;
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${units[exponent]}`;
-}
-
 /** One line on a terminal, redrawn in place: `Received 3.4 MB (3400000 bytes)`. */
 class ProgressLine {
   #last = 0;
@@ -131,6 +123,6 @@ class ProgressLine {
 
   #draw(): void {
     this.#drawn = true;
-    this.out.write(`\r\x1b[KReceived ${humanBytes(this.#bytes)} (${this.#bytes} bytes)`);
+    this.out.write(`\r\x1b[KReceived ${humanizeBytes(BigInt(this.#bytes))} (${this.#bytes} bytes)`);
   }
 }
