@@ -96,11 +96,11 @@ export async function discoverSrvEndpoints(settings: Pick<SrvSettings, 'domain' 
   throw new UnavailableError(`DNS SRV discovery of ${settings.domain} found no endpoints (${why})`, { reason: 'SrvDiscoveryFailed' });
 }
 
-/** The SRV lookup of the system's DNS servers, or of the given ones. @internal */
-export function srvLookup(servers: readonly string[] | undefined, timeout: number): SrvLookupFn {
+/** The SRV lookup of the system's DNS servers, or of the given ones; `cancel` ends the queries under way. @internal */
+export function srvLookup(servers: readonly string[] | undefined, timeout: number): SrvLookupFn & { cancel(): void } {
   const resolver = new Resolver({ timeout, tries: 2 });
   if (servers) resolver.setServers(servers);
-  return (name) => resolver.resolveSrv(name);
+  return Object.assign((name: string) => resolver.resolveSrv(name), { cancel: () => resolver.cancel() });
 }
 
 /** Options of `discoverEndpoints`: the `ClientConfig` settings of DNS SRV discovery. */
@@ -156,7 +156,15 @@ export class SrvDiscovery {
       this.#timer = setInterval(() => void this.refresh(), settings.interval);
       this.#timer.unref();
     }
-    closed.addEventListener('abort', () => clearInterval(this.#timer), { once: true });
+    closed.addEventListener(
+      'abort',
+      () => {
+        clearInterval(this.#timer);
+        // A query to a DNS server that does not answer would keep the process alive until it times out.
+        (lookup as Partial<{ cancel(): void }>).cancel?.();
+      },
+      { once: true },
+    );
   }
 
   /** True once a lookup found endpoints. */

@@ -1,4 +1,5 @@
-import { Client, UnavailableError } from '../../src/index.js';
+import { createSocket } from 'node:dgram';
+import { Client, ClientClosedError, DeadlineExceededError, UnavailableError } from '../../src/index.js';
 import { type EtcdCluster, TestDnsServer, startCluster } from '../harness/index.js';
 import { waitFor } from '../harness/wait-for.js';
 
@@ -54,6 +55,20 @@ it('fails with a typed error while DNS has no records, and works once they appea
   dns.setSrv('_etcd-client._tcp.late.test', [{ target: 'm2.etcd.test', port: port(2) }]);
   await waitFor('a get once the records exist', async () => (await client.get('srv/k').then(() => true, () => false)));
   expect(client.endpoints).toEqual([`m2.etcd.test:${port(2)}`]);
+});
+
+it('bounds the wait for a DNS server that never answers by the call timeout, and close() ends it', async () => {
+  const silent = createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', () => resolve()));
+  try {
+    const client = new Client({ discoverySrv: 'silent.test', dnsServers: [`127.0.0.1:${silent.address().port}`], timeout: 500 });
+    await expect(client.get('srv/k')).rejects.toBeInstanceOf(DeadlineExceededError);
+    const pending = client.get('srv/k', { timeout: 30_000 }).catch((e: unknown) => e);
+    await client.close();
+    expect(await pending).toBeInstanceOf(ClientClosedError);
+  } finally {
+    silent.close();
+  }
 });
 
 it('looks the records up again: follows them to other members, and keeps working when the old one stops', async () => {
