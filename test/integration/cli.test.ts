@@ -228,7 +228,9 @@ describe('writes, on twin servers', () => {
     await step(['put', 'secured', 'v', '--user', 'carol:newpw']);
     await step(['auth', 'disable', '--user', 'root:rootpw']);
     await step(['user', 'list', '-w', 'json']);
-  });
+    // 22 steps of four processes each (two status reads, etcdctl, nice-etcd from source through
+    // tsx): near a minute on a busy 2-core machine, so a bound of its own.
+  }, 180_000);
 
   it('grants, keeps alive, lists and revokes leases as etcdctl does', async () => {
     const simple = await step(['lease', 'grant', '300']);
