@@ -39,6 +39,26 @@ export interface TlsConfig {
   cert?: Buffer | string;
   /** The client certificate's private key. */
   key?: Buffer | string;
+  /**
+   * The name verified on the server's certificate (Go's `tls.Config.ServerName`), instead of
+   * each endpoint's host. With `discoverySrv`, defaults to the SRV domain.
+   */
+  serverName?: string;
+  /**
+   * Accept any server certificate: no chain or name check (etcdctl's
+   * `--insecure-skip-tls-verify`). The connection is encrypted but not authenticated; for
+   * tests and emergencies only. Works on both transports.
+   */
+  insecureSkipVerify?: boolean;
+}
+
+/** Resolved TLS settings: PEM contents read from files, and the verification switches. @internal */
+export interface ResolvedTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  serverName?: string;
+  insecureSkipVerify?: boolean;
 }
 
 /** Options of `new Client(...)`. Every duration is in milliseconds. */
@@ -47,9 +67,27 @@ export interface ClientConfig {
    * etcd client URLs: `host:port`, `http://host:port`, `https://host:port` (host names or IP
    * addresses) or `unix:<path>`. A single string is one endpoint; several are a list, balanced
    * round robin over every address their names resolve to. Every endpoint is checked by the
-   * constructor (`ConfigError`).
+   * constructor (`ConfigError`). Give either `endpoints` or `discoverySrv`.
    */
-  endpoints: string | string[];
+  endpoints?: string | string[];
+  // --- DNS SRV discovery (README: Endpoints, DNS SRV discovery) ---
+  /**
+   * Find the endpoints in DNS SRV records of this domain, as etcdctl's `--discovery-srv`:
+   * `_etcd-client-ssl._tcp.<domain>` (https) and `_etcd-client._tcp.<domain>` (http), ordered
+   * by priority and weight (RFC 2782), looked up again every `discoverySrvInterval`. Exclusive
+   * with `endpoints`. With TLS, the certificates are verified for this domain.
+   */
+  discoverySrv?: string;
+  /** Service name suffix (etcdctl's `--discovery-srv-name`): `_etcd-client-ssl-<name>._tcp.<domain>`. */
+  discoverySrvName?: string;
+  /** How often the SRV records are looked up again, in ms; 0 looks up once. Default 30,000 ms. */
+  discoverySrvInterval?: number;
+  /**
+   * DNS servers (`'10.0.0.2'`, `'127.0.0.1:5353'`) asked for SRV records and for the addresses
+   * of every endpoint host name, instead of the system's resolver (which also reads /etc/hosts).
+   */
+  dnsServers?: string[];
+  // --- end of DNS SRV discovery ---
   /**
    * Every this many ms, replace the endpoints with the client URLs of the cluster's members
    * (as `client.sync()` does); 0 disables it. Default 0 ms (as Go's `AutoSyncInterval`).
@@ -128,7 +166,10 @@ export interface ClientConfig {
 
 /** The configuration with every default filled in. @internal */
 export interface ResolvedConfig {
+  /** Empty with `discoverySrv`: the discovery supplies them. */
   endpoints: string[];
+  discoverySrv: { domain: string; serviceName: string; interval: number } | undefined;
+  dnsServers: string[] | undefined;
   autoSyncInterval: number;
   dialTimeout: number;
   timeout: number;
@@ -143,7 +184,9 @@ export interface ResolvedConfig {
   retry: Required<RetryConfig>;
   onCall: ((event: CallEvent) => void) | undefined;
   auth: AuthConfig | undefined;
-  tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined;
+  tls: ResolvedTls | undefined;
+  /** The name TLS verifies instead of each endpoint's host (`tls.serverName`, or the SRV domain). */
+  tlsServerName: string | undefined;
   transport: TransportKind;
   /** The log, or undefined when nothing asked for one (then no log call builds anything). */
   log: Log | undefined;
@@ -163,6 +206,7 @@ export const defaultConfig = {
   watchProgressTimeout: 3_000,
   leaseAnswerTimeout: 5_000,
   retry: { maxAttempts: 10, baseDelay: 50, maxDelay: 1_000 },
+  discoverySrvInterval: 30_000,
 } as const;
 
 function duration(name: string, value: number | undefined, fallback: number, min = 0): number {
@@ -182,20 +226,15 @@ function count(name: string, value: number | undefined, fallback: number): numbe
 /** Validates a user's config and fills in the defaults. @internal */
 export function resolveConfig(config: ClientConfig): ResolvedConfig {
   if (config == null || typeof config !== 'object') throw new ConfigError('new Client(config) needs a config object');
-  const endpoints = typeof config.endpoints === 'string' ? [config.endpoints] : config.endpoints;
-  if (!Array.isArray(endpoints) || endpoints.length === 0) {
-    throw new ConfigError('config.endpoints must list at least one etcd endpoint, e.g. ["127.0.0.1:2379"]');
-  }
-  // etcdctl's --endpoints takes a comma-separated list; here a list is an array.
-  if (typeof config.endpoints === 'string' && config.endpoints.includes(',')) {
-    throw new ConfigError(`config.endpoints: pass several endpoints as a list, e.g. ${JSON.stringify(config.endpoints.split(',').map((e) => e.trim()))}`);
-  }
-  // Every endpoint is checked now, so a typo fails here rather than as a timeout on first use.
-  for (const endpoint of endpoints) parseEndpoint(endpoint);
+  const discovery = resolveDiscovery(config);
+  const endpoints = discovery ? [] : resolveEndpoints(config.endpoints);
   const retry = config.retry ?? {};
+  const tls = config.tls === undefined ? undefined : resolveTls(config.tls);
   const dialTimeout = duration('dialTimeout', config.dialTimeout, defaultConfig.dialTimeout, 1);
   return {
-    endpoints: [...endpoints],
+    endpoints,
+    discoverySrv: discovery,
+    dnsServers: resolveDnsServers(config.dnsServers),
     autoSyncInterval: duration('autoSyncInterval', config.autoSyncInterval, defaultConfig.autoSyncInterval),
     dialTimeout,
     timeout: duration('timeout', config.timeout, defaultConfig.timeout, 1),
@@ -215,7 +254,8 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     },
     onCall: config.onCall,
     auth: resolveAuth(config.auth),
-    tls: config.tls === undefined ? undefined : resolveTls(config.tls),
+    tls,
+    tlsServerName: tls?.serverName ?? discovery?.domain,
     transport: resolveTransport(config.transport),
     log: resolveLog(checkLogger(config.logger), debugVariableValue()),
     middleware: checkMiddleware(config.middleware),
@@ -235,6 +275,49 @@ function checkMiddleware(middleware: readonly ClientMiddleware[] | undefined): r
     throw new ConfigError('middleware must be a list of nice-grpc client middleware (functions), e.g. [prometheusClientMiddleware()]');
   }
   return [...middleware];
+}
+
+function resolveEndpoints(value: string | string[] | undefined): string[] {
+  const endpoints = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(endpoints) || endpoints.length === 0) {
+    throw new ConfigError('config.endpoints must list at least one etcd endpoint, e.g. ["127.0.0.1:2379"] (or give discoverySrv)');
+  }
+  // etcdctl's --endpoints takes a comma-separated list; here a list is an array.
+  if (typeof value === 'string' && value.includes(',')) {
+    throw new ConfigError(`config.endpoints: pass several endpoints as a list, e.g. ${JSON.stringify(value.split(',').map((e) => e.trim()))}`);
+  }
+  // Every endpoint is checked now, so a typo fails here rather than as a timeout on first use.
+  for (const endpoint of endpoints) parseEndpoint(endpoint);
+  return [...endpoints];
+}
+
+// A DNS name: labels of letters, digits, hyphens and underscores, an optional final dot.
+const domainPattern = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
+
+function resolveDiscovery(config: ClientConfig): ResolvedConfig['discoverySrv'] {
+  const { discoverySrv: domain, discoverySrvName: serviceName = '', discoverySrvInterval } = config;
+  if (domain === undefined) {
+    if (config.discoverySrvName !== undefined || discoverySrvInterval !== undefined) throw new ConfigError('discoverySrvName and discoverySrvInterval need discoverySrv (the domain)');
+    return undefined;
+  }
+  if (config.endpoints !== undefined) throw new ConfigError('give either endpoints or discoverySrv, not both');
+  if (typeof domain !== 'string' || !domainPattern.test(domain)) throw new ConfigError(`discoverySrv must be a DNS domain such as "example.com", got ${JSON.stringify(domain)}`);
+  if (typeof serviceName !== 'string' || (serviceName !== '' && !/^[A-Za-z0-9_-]+$/.test(serviceName))) {
+    throw new ConfigError(`discoverySrvName must be letters, digits, "-" or "_", got ${JSON.stringify(serviceName)}`);
+  }
+  return {
+    domain: domain.replace(/\.$/, ''),
+    serviceName,
+    interval: duration('discoverySrvInterval', discoverySrvInterval, defaultConfig.discoverySrvInterval),
+  };
+}
+
+function resolveDnsServers(servers: string[] | undefined): string[] | undefined {
+  if (servers === undefined) return undefined;
+  if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || s === '')) {
+    throw new ConfigError('dnsServers must be a non-empty list of addresses such as "10.0.0.2" or "127.0.0.1:5353"');
+  }
+  return [...servers];
 }
 
 function resolveTransport(transport: TransportKind | undefined): TransportKind {
@@ -259,7 +342,7 @@ function resolveAuth(auth: AuthConfig | undefined): AuthConfig | undefined {
   return { username: auth.username, password: auth.password };
 }
 
-function resolveTls(tls: TlsConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+function resolveTls(tls: TlsConfig): ResolvedTls {
   const read = (name: string, value: Buffer | string | undefined): Buffer | undefined => {
     if (value === undefined) return undefined;
     if (Buffer.isBuffer(value)) return value;
@@ -270,7 +353,15 @@ function resolveTls(tls: TlsConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer 
       throw new ConfigError(`tls.${name}: cannot read ${value}: ${(error as Error).message}`);
     }
   };
-  const out = { ca: read('ca', tls.ca), cert: read('cert', tls.cert), key: read('key', tls.key) };
+  const out: ResolvedTls = { ca: read('ca', tls.ca), cert: read('cert', tls.cert), key: read('key', tls.key) };
   if ((out.cert === undefined) !== (out.key === undefined)) throw new ConfigError('tls.cert and tls.key go together');
+  if (tls.serverName !== undefined) {
+    if (typeof tls.serverName !== 'string' || !domainPattern.test(tls.serverName)) throw new ConfigError(`tls.serverName must be a host name, got ${JSON.stringify(tls.serverName)}`);
+    out.serverName = tls.serverName;
+  }
+  if (tls.insecureSkipVerify !== undefined) {
+    if (typeof tls.insecureSkipVerify !== 'boolean') throw new ConfigError('tls.insecureSkipVerify must be true or false');
+    out.insecureSkipVerify = tls.insecureSkipVerify;
+  }
   return out;
 }

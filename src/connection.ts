@@ -4,14 +4,16 @@ import type { Client as GrpcClient, DefaultCallOptions } from 'nice-grpc';
 import type { ResolvedConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { type Endpoint, needsLookup, parseEndpoint } from './endpoints.js';
-import { Observer } from './events.js';
+import { type EndpointsChange, Observer } from './events.js';
 import { type EtcdClientFactory, createEtcdClientFactory } from './middleware/index.js';
 import { TokenSource } from './middleware/auth.js';
 import { wireDefinitions } from './codec.js';
+import { SrvDiscovery, srvLookup, waitingServices } from './discovery-srv.js';
 import type { Definitions } from './policy.js';
 import { grpcJsTarget } from './transport/grpc-js-resolver.js';
 import { Http2Channel } from './transport/http2-channel.js';
 import type { EndpointSession, SessionState } from './transport/session.js';
+import { dnsServerLookup } from './transport/resolver.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
 /** The generated gRPC clients of every etcd service, with the middleware chain applied. @internal */
@@ -34,6 +36,10 @@ export class Connection {
   private readonly factory: EtcdClientFactory;
   private channel: Channel | Http2Channel | undefined;
   private current: { endpoints: Endpoint[]; services: Services } | undefined;
+  /** With `discoverySrv`: the SRV lookups, and the services calls use until they found endpoints. */
+  private readonly discovery: { srv: SrvDiscovery; waiting: Services } | undefined;
+  /** True when the last SRV lookup found https records. */
+  private srvSecure = false;
 
   constructor(readonly config: ResolvedConfig) {
     this.closed = this.closer.signal;
@@ -51,11 +57,25 @@ export class Connection {
     // Per-method settings (default timeout, retry policy) are read from the policy table once,
     // by the fused unary middleware, rather than merged into every call's options.
     this.factory = createEtcdClientFactory(config, this.closed, this.tokens);
-    this.setEndpoints(config.endpoints);
+    const { discoverySrv } = config;
+    if (discoverySrv === undefined) {
+      this.setEndpoints(config.endpoints);
+      return;
+    }
+    // The endpoints come from DNS: calls made before the first lookup answers wait for it.
+    const lookupTimeout = Math.min(config.dialTimeout, 5_000);
+    const srv = new SrvDiscovery(discoverySrv, srvLookup(config.dnsServers, lookupTimeout), (urls) => {
+      this.srvSecure = urls.some((url) => url.startsWith('https://'));
+      // The first answer is the client's first list; later ones are changes made by DNS.
+      this.setEndpoints(urls, this.current ? 'discoverySrv' : undefined);
+    }, this.closed);
+    const waiting = waitingServices<Services>(wireDefinitions, (signal, timeout) => srv.ready(signal, timeout), () => this.services, config.timeout);
+    this.discovery = { srv, waiting };
   }
 
-  /** The service clients on the current channel. */
+  /** The service clients on the current channel (before SRV discovery found endpoints: ones that wait for it). */
   get services(): Services {
+    if (!this.current && this.discovery) return this.discovery.waiting;
     if (!this.current) throw new ConfigError('the client has no endpoints');
     return this.current.services;
   }
@@ -70,11 +90,11 @@ export class Connection {
    * finish on the old channel, which closes when they are done. `source` names who changed it
    * (for the `endpointsChanged` event); undefined for the client's first list.
    */
-  setEndpoints(urls: readonly string[], source?: 'sync' | 'setEndpoints'): void {
+  setEndpoints(urls: readonly string[], source?: EndpointsChange['source']): void {
     if (this.closed.aborted) return;
     if (urls.length === 0) throw new ConfigError('the endpoint list must not be empty');
     const endpoints = urls.map(parseEndpoint);
-    const secure = endpoints.some((e) => e.secure) || this.config.tls !== undefined;
+    const secure = this.isSecure(endpoints);
     if (endpoints.some((e) => e.secure) && !endpoints.every((e) => e.secure)) {
       throw new ConfigError('mixing http and https endpoints is not supported');
     }
@@ -102,7 +122,17 @@ export class Connection {
       return;
     }
     const { endpoints } = this.current;
-    this.replaceChannel(endpoints, endpoints.some((e) => e.secure) || this.config.tls !== undefined).getConnectivityState(true);
+    this.replaceChannel(endpoints, this.isSecure(endpoints)).getConnectivityState(true);
+  }
+
+  /**
+   * Whether a channel to these endpoints speaks TLS: https URLs, or any endpoint when `tls` is
+   * set. With `discoverySrv` the records decide (their https or http service, also for
+   * `host:port` endpoints given later), `tls` only configures it.
+   */
+  private isSecure(endpoints: readonly Endpoint[]): boolean {
+    if (this.config.discoverySrv !== undefined) return endpoints.some((e) => e.secure) || this.srvSecure;
+    return endpoints.some((e) => e.secure) || this.config.tls !== undefined;
   }
 
   /** Puts a new channel under the services; the old one closes once its calls are done. */
@@ -121,7 +151,7 @@ export class Connection {
    */
   dial(url: string): { services: Services; close(): void } {
     const endpoint = parseEndpoint(url);
-    const channel = this.createChannel([endpoint], endpoint.secure || this.config.tls !== undefined);
+    const channel = this.createChannel([endpoint], this.isSecure([endpoint]));
     return { services: this.buildServices(channel), close: () => channel.close() };
   }
 
@@ -146,12 +176,14 @@ export class Connection {
   /** A channel to `endpoints`; `observed`: its connection states are reported (not for `dial`'s). */
   private createChannel(endpoints: Endpoint[], secure: boolean, observed = false): Channel | Http2Channel {
     const { config } = this;
+    const tls = secure ? { ...config.tls, serverName: config.tlsServerName } : undefined;
     if (config.transport === 'http2') {
       const onState = observed ? (session: EndpointSession, previous: SessionState) => this.sessionState(session, previous) : undefined;
       return new Http2Channel(endpoints, {
         onState,
         secure,
-        tls: config.tls,
+        tls,
+        lookup: config.dnsServers && dnsServerLookup(config.dnsServers, Math.min(config.dialTimeout, 5_000)),
         dialTimeout: config.dialTimeout,
         keepAliveTime: config.keepAliveTime,
         keepAliveTimeout: config.keepAliveTimeout,
@@ -163,10 +195,13 @@ export class Connection {
     }
     // grpc-js verifies one name per channel: the first endpoint's (see grpc-js-resolver.ts).
     const names = new Set(endpoints.filter(needsLookup).map((e) => e.host.toLowerCase()));
-    if (secure && names.size > 1) {
+    if (secure && names.size > 1 && config.tlsServerName === undefined && !config.tls?.insecureSkipVerify) {
       throw new ConfigError(`with TLS, the grpc-js transport verifies one host name for all endpoints, and these name ${names.size}: ${[...names].join(', ')}; use the default transport ('http2'), which verifies each endpoint's own name`);
     }
-    const target = grpcJsTarget(endpoints.map((e) => (e.path !== undefined ? `${e.secure ? 'unixs' : 'unix'}://${e.path}` : e.address)));
+    const target = grpcJsTarget(
+      endpoints.map((e) => (e.path !== undefined ? `${e.secure ? 'unixs' : 'unix'}://${e.path}` : e.address)),
+      config.dnsServers,
+    );
     const options: ChannelOptions = {
       'grpc.max_send_message_length': config.maxCallSendMsgSize,
       'grpc.max_receive_message_length': config.maxCallRecvMsgSize,
@@ -182,8 +217,11 @@ export class Connection {
     }
     // A host name may resolve to several members, so even one endpoint is balanced.
     options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
-    const { tls } = config;
-    const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : ChannelCredentials.createInsecure();
+    // The name verified on certificates: tls.serverName or the SRV domain, else the first endpoint's host.
+    if (secure && config.tlsServerName !== undefined) options['grpc.ssl_target_name_override'] = config.tlsServerName;
+    // grpc-js passes rejectUnauthorized to Node's TLS (VerifyOptions, grpc-js >= 1.10).
+    const verify = tls?.insecureSkipVerify ? { rejectUnauthorized: false } : undefined;
+    const credentials = secure ? ChannelCredentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null, verify) : ChannelCredentials.createInsecure();
     const channel = new Channel(target, credentials, options);
     if (observed) this.watchChannel(channel, endpoints.map((e) => e.address).join(','));
     return channel;

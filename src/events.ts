@@ -56,8 +56,8 @@ export interface EndpointsChange {
   endpoints: string[];
   /** The endpoints before the change. */
   previous: string[];
-  /** `sync`: `client.sync()` or `autoSyncInterval`; `setEndpoints`: `client.setEndpoints()`. */
-  source: 'sync' | 'setEndpoints';
+  /** `sync`: `client.sync()` or `autoSyncInterval`; `setEndpoints`: `client.setEndpoints()`; `discoverySrv`: new SRV records. */
+  source: 'sync' | 'setEndpoints' | 'discoverySrv';
 }
 
 /**
@@ -88,7 +88,7 @@ export interface ClientEvents {
   keepAliveLost: KeepAliveLoss;
   /** The client got a new auth token: its first, or a replacement for one etcd rejected. */
   tokenRefreshed: TokenRefresh;
-  /** The endpoint list changed, by `client.sync()`, `autoSyncInterval` or `setEndpoints`. */
+  /** The endpoint list changed, by `client.sync()`, `autoSyncInterval`, `setEndpoints` or DNS SRV re-resolution. */
   endpointsChanged: EndpointsChange;
 }
 
@@ -202,7 +202,7 @@ export class Observer {
   }
 
   /** A new endpoint list; `source` undefined for the list the client was created with. */
-  endpoints(endpoints: string[], previous: string[], source: 'sync' | 'setEndpoints' | undefined): void {
+  endpoints(endpoints: string[], previous: string[], source: EndpointsChange['source'] | undefined): void {
     if (source === undefined) {
       this.log?.debug('endpoints', { endpoints: endpoints.join(',') });
       return;

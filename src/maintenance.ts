@@ -50,6 +50,15 @@ export interface MemberStatus {
 /** What `downgrade` does: check that the cluster can go to the version, start, or cancel it. */
 export type DowngradeAction = 'validate' | 'enable' | 'cancel';
 
+/** Options of `saveSnapshot`: the call options, and a progress hook. */
+export interface SaveSnapshotOptions extends CallOptions {
+  /**
+   * Called after each chunk is written, with the bytes received so far (etcd's trailing 32-byte
+   * checksum included). Must not throw. The CLI's `snapshot save` draws its progress line with it.
+   */
+  onProgress?: (bytes: number) => void;
+}
+
 const alarmNames = new Map<AlarmType, Alarm['alarm']>([
   [AlarmType.NOSPACE, 'nospace'],
   [AlarmType.CORRUPT, 'corrupt'],
@@ -178,11 +187,13 @@ export class MaintenanceClient {
    * Saves a snapshot to `path` safely: it streams into `path.part`, checks etcd's trailing
    * sha256, fsyncs, then renames, so `path` never holds a partial or corrupt snapshot.
    * Resolves with the size in bytes, and with a 3.6+ server, the `version` of the server that
-   * made it. The file is what `etcdutl snapshot restore` expects.
+   * made it. The file is what `etcdutl snapshot restore` expects. `onProgress` hears of every
+   * chunk written.
    */
-  async saveSnapshot(path: string, options: CallOptions = {}): Promise<{ size: number; version?: string }> {
+  async saveSnapshot(path: string, options: SaveSnapshotOptions = {}): Promise<{ size: number; version?: string }> {
     let version: string | undefined;
-    const saved = await writeSnapshot(path, this.snapshotChunks(options, (v) => (version = v)));
+    const { onProgress, ...callOptions } = options;
+    const saved = await writeSnapshot(path, this.snapshotChunks(callOptions, (v) => (version = v)), onProgress);
     return version === undefined ? saved : { ...saved, version };
   }
 
@@ -214,7 +225,7 @@ export class MaintenanceClient {
  * renames. On any failure the partial file is removed and `path` is untouched.
  * @internal
  */
-export async function writeSnapshot(path: string, chunks: AsyncIterable<Buffer>): Promise<{ size: number }> {
+export async function writeSnapshot(path: string, chunks: AsyncIterable<Buffer>, onProgress?: (bytes: number) => void): Promise<{ size: number }> {
   const part = `${path}.part`;
   const file = await open(part, 'w');
   let size = 0;
@@ -225,6 +236,7 @@ export async function writeSnapshot(path: string, chunks: AsyncIterable<Buffer>)
     for await (const chunk of chunks) {
       await file.write(chunk);
       size += chunk.length;
+      onProgress?.(size);
       const joined = Buffer.concat([tail, chunk]);
       const cut = Math.max(0, joined.length - 32);
       hash.update(joined.subarray(0, cut));

@@ -6,6 +6,9 @@ import { UsageError } from './usage-error.js';
 /** The global flags (and their ETCDCTL_* variables) as commander parsed them. */
 export interface GlobalOptions {
   endpoints: string;
+  discoverySrv?: string;
+  discoverySrvName?: string;
+  dnsServers?: string;
   user?: string;
   password?: string;
   cacert?: string;
@@ -35,7 +38,11 @@ export function parseDuration(text: string, flag: string): number {
 
 /** The endpoints of `--endpoints`: comma separated, as etcdctl takes them. */
 export function endpointList(globals: GlobalOptions): string[] {
-  return globals.endpoints
+  return commaList(globals.endpoints);
+}
+
+function commaList(text: string): string[] {
+  return text
     .split(',')
     .map((e) => e.trim())
     .filter((e) => e !== '');
@@ -51,6 +58,22 @@ export class Cli {
   private credentials: Promise<{ username: string; password: string }> | undefined;
 
   constructor(readonly globals: GlobalOptions) {}
+
+  /**
+   * The endpoints a per-endpoint command (endpoint status, defrag) works on: with
+   * `--discovery-srv`, the URLs its SRV records give (looked up once, as etcdctl does, and
+   * replacing `--endpoints`); else `--endpoints`.
+   */
+  async endpoints(): Promise<string[]> {
+    const g = this.globals;
+    if (g.discoverySrv === undefined) return endpointList(g);
+    const { discoverEndpoints } = await import('../discovery-srv.js');
+    return discoverEndpoints({ discoverySrv: g.discoverySrv, discoverySrvName: g.discoverySrvName, dnsServers: this.dnsServers, timeout: parseDuration(g.dialTimeout, 'dial-timeout') || undefined });
+  }
+
+  private get dnsServers(): string[] | undefined {
+    return this.globals.dnsServers === undefined ? undefined : commaList(this.globals.dnsServers);
+  }
 
   /** The output format of `-w`. */
   get format(): OutputFormat {
@@ -76,24 +99,41 @@ export class Cli {
     }
   }
 
-  /** The client configuration the global flags describe (`endpoints` replaces `--endpoints`). */
-  private async config(endpoints = endpointList(this.globals), withAuth = true): Promise<ClientConfig> {
+  /**
+   * The client configuration the global flags describe (`endpoints` replaces `--endpoints` and
+   * `--discovery-srv`). With `--discovery-srv` alone, the client finds and follows the
+   * endpoints itself, and TLS verifies the SRV domain (on given endpoints too).
+   */
+  private async config(endpoints?: string[], withAuth = true): Promise<ClientConfig> {
     const g = this.globals;
-    if (endpoints.length === 0) throw new UsageError('no endpoints given');
-    if (g.insecureSkipTlsVerify) {
-      throw new UsageError('--insecure-skip-tls-verify is not supported: nice-etcd always verifies the server certificate (give its CA with --cacert)');
-    }
+    const discovery = endpoints === undefined && g.discoverySrv !== undefined;
+    endpoints ??= discovery ? [] : endpointList(g);
+    if (!discovery && endpoints.length === 0) throw new UsageError('no endpoints given');
     for (const flag of ['cacert', 'cert', 'key'] as const) {
       if (g[flag] === '') throw new UsageError(`empty string is passed to --${flag} option`);
     }
     const config: ClientConfig = {
-      endpoints,
       dialTimeout: parseDuration(g.dialTimeout, 'dial-timeout'),
       timeout: parseDuration(g.commandTimeout, 'command-timeout'),
       keepAliveTime: parseDuration(g.keepaliveTime, 'keepalive-time'),
       keepAliveTimeout: parseDuration(g.keepaliveTimeout, 'keepalive-timeout'),
     };
-    if (g.cacert || g.cert || g.key) config.tls = { ca: g.cacert, cert: g.cert, key: g.key };
+    if (discovery) {
+      config.discoverySrv = g.discoverySrv;
+      if (g.discoverySrvName !== undefined && g.discoverySrvName !== '') config.discoverySrvName = g.discoverySrvName;
+    } else {
+      config.endpoints = endpoints;
+    }
+    if (this.dnsServers !== undefined) config.dnsServers = this.dnsServers;
+    // As etcdctl: TLS for https endpoints (and SRV records), or for any endpoint once TLS material is
+    // given; --insecure-skip-tls-verify alone does not turn TLS on for plain endpoints.
+    const https = discovery || endpoints.some((e) => e.startsWith('https://'));
+    if (g.cacert || g.cert || g.key || (https && (g.insecureSkipTlsVerify || g.discoverySrv !== undefined))) {
+      config.tls = { ca: g.cacert, cert: g.cert, key: g.key };
+      if (g.insecureSkipTlsVerify) config.tls.insecureSkipVerify = true;
+      // Endpoints found by a lookup of --discovery-srv: their certificates name the domain.
+      if (!discovery && g.discoverySrv !== undefined) config.tls.serverName = g.discoverySrv.replace(/\.$/, '');
+    }
     if (g.transport !== undefined) {
       if (g.transport !== 'http2' && g.transport !== 'grpc-js') throw new UsageError(`unknown transport "${g.transport}" (http2 or grpc-js)`);
       config.transport = g.transport;
@@ -105,7 +145,7 @@ export class Cli {
   /** A client on the global flags' endpoints (or the given ones), closed when the command ends. */
   async client(endpoints?: string[], withAuth = true): Promise<Client> {
     const config = await this.config(endpoints, withAuth);
-    const { Client } = await import('../index.js');
+    const { Client } = await import('../client.js');
     const client = new Client(config);
     this.clients.push(client);
     return client;
@@ -157,7 +197,7 @@ export function action<O>(fn: (cli: Cli, args: string[], options: O, command: Co
 
 /** etcd's own words for an EtcdError (as etcdctl prints them), the message of anything else. */
 export async function errorText(error: unknown): Promise<string> {
-  const { EtcdError } = await import('../index.js');
+  const { EtcdError } = await import('../errors.js');
   if (error instanceof EtcdError) return error.details || error.message;
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,6 @@
 import { experimental, status as Status } from '@grpc/grpc-js';
 import { type Endpoint, parseEndpoint } from '../endpoints.js';
-import { AddressResolver, minRefreshGap, refreshInterval } from './resolver.js';
+import { AddressResolver, dnsServerLookup, minRefreshGap, refreshInterval } from './resolver.js';
 import { noConnectionDetails } from './status.js';
 
 /** The URI scheme of nice-etcd's resolver in grpc-js's registry. */
@@ -15,17 +15,30 @@ let registered = false;
  * grpc-js one address list for its round_robin balancer.
  * @internal
  */
-export function grpcJsTarget(urls: readonly string[]): string {
+export function grpcJsTarget(urls: readonly string[], dnsServers?: readonly string[]): string {
   if (!registered) {
     experimental.registerResolver(scheme, EndpointListResolver);
     registered = true;
   }
-  return `${scheme}:///${encodeURIComponent(JSON.stringify(urls))}`;
+  // With config.dnsServers, the list carries them: the resolver grpc-js makes asks those servers.
+  const spec: TargetSpec = dnsServers ? { endpoints: urls, dnsServers } : urls;
+  return `${scheme}:///${encodeURIComponent(JSON.stringify(spec))}`;
+}
+
+type TargetSpec = readonly string[] | { endpoints: readonly string[]; dnsServers: readonly string[] };
+
+function specOf(target: experimental.GrpcUri): { endpoints: Endpoint[]; dnsServers: readonly string[] | undefined } {
+  const spec = JSON.parse(decodeURIComponent(target.path)) as TargetSpec;
+  if ('endpoints' in spec) return { endpoints: spec.endpoints.map(parseEndpoint), dnsServers: spec.dnsServers };
+  return { endpoints: spec.map(parseEndpoint), dnsServers: undefined };
 }
 
 function endpointsOf(target: experimental.GrpcUri): Endpoint[] {
-  return (JSON.parse(decodeURIComponent(target.path)) as string[]).map(parseEndpoint);
+  return specOf(target).endpoints;
 }
+
+/** How long one A/AAAA query to `dnsServers` may take, in ms. */
+const dnsServerTimeout = 5_000;
 
 /**
  * grpc-js's Resolver interface over our `AddressResolver`: grpc-js asks again
@@ -42,8 +55,9 @@ class EndpointListResolver implements experimental.Resolver {
     target: experimental.GrpcUri,
     private readonly listener: experimental.ResolverListener,
   ) {
-    this.#addresses = new AddressResolver(() => this.#report());
-    this.#endpoints = endpointsOf(target);
+    const { endpoints, dnsServers } = specOf(target);
+    this.#addresses = new AddressResolver(() => this.#report(), dnsServers && dnsServerLookup(dnsServers, dnsServerTimeout));
+    this.#endpoints = endpoints;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
+import { Resolver, lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { type Endpoint, needsLookup } from '../endpoints.js';
 
@@ -19,6 +19,22 @@ export type LookupFn = (host: string) => Promise<string[]>;
 
 /** The system's resolver (getaddrinfo: /etc/hosts, then DNS), all addresses. @internal */
 export const systemLookup: LookupFn = async (host) => (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/**
+ * A lookup that asks the given DNS servers (`ip` or `ip:port`) for A and AAAA records, instead
+ * of the system's resolver (config `dnsServers`). Each query waits at most `timeout` ms.
+ * @internal
+ */
+export function dnsServerLookup(servers: readonly string[], timeout: number): LookupFn {
+  const resolver = new Resolver({ timeout, tries: 2 });
+  resolver.setServers(servers);
+  return async (host) => {
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+    const found = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
+    if (found.length === 0 && v4.status === 'rejected') throw v4.reason;
+    return found;
+  };
+}
 
 /** How often host names are looked up again while the client is in use, in ms. @internal */
 export const refreshInterval = 30_000;

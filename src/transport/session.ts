@@ -10,8 +10,8 @@ export type SessionState = 'idle' | 'connecting' | 'ready' | 'failed';
 export interface SessionOptions {
   /** Use TLS (https). */
   secure: boolean;
-  /** PEM material for TLS; the CA defaults to Node's roots. */
-  tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined;
+  /** PEM material for TLS (the CA defaults to Node's roots); the name to verify instead of the endpoint's host; no verification at all. */
+  tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; serverName?: string; insecureSkipVerify?: boolean } | undefined;
   /** Bound of one connection attempt: TCP, TLS and the server's first SETTINGS frame, in ms. */
   dialTimeout: number;
   /** Interval of keepalive pings while calls are active, in ms; 0 disables them. */
@@ -91,7 +91,8 @@ export class EndpointSession {
           cert: options.tls?.cert,
           key: options.tls?.key,
           ALPNProtocols: ['h2'],
-          servername: isIP(endpoint.host) ? undefined : endpoint.host,
+          servername: options.tls?.serverName ?? (isIP(endpoint.host) ? undefined : endpoint.host),
+          rejectUnauthorized: options.tls?.insecureSkipVerify !== true,
         })
       : tcpConnect(target);
     socket.setNoDelay(true);

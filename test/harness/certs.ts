@@ -16,14 +16,17 @@ export interface TestCerts {
   clientKey: string;
 }
 
-/** Makes a self-signed CA with openssl, and server (for 127.0.0.1) and client certificates signed by it. */
-export async function makeCerts(): Promise<TestCerts> {
+/**
+ * Makes a self-signed CA with openssl, and server (for 127.0.0.1, localhost and the extra
+ * `dnsNames`) and client certificates signed by it.
+ */
+export async function makeCerts(dnsNames: string[] = []): Promise<TestCerts> {
   const dir = await mkdtemp(join(tmpdir(), 'nice-etcd-tls-'));
   const file = (name: string) => join(dir, name);
   await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=nice-etcd test CA']);
   for (const who of ['server', 'client']) {
     await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${who}.key`), '-out', file(`${who}.csr`), '-subj', `/CN=${who}`]);
-    await writeFile(file(`${who}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+    await writeFile(file(`${who}.ext`), `subjectAltName=IP:127.0.0.1,DNS:localhost${dnsNames.map((n) => `,DNS:${n}`).join('')}\nextendedKeyUsage=serverAuth,clientAuth\n`);
     await run('openssl', ['x509', '-req', '-in', file(`${who}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file(`${who}.pem`), '-days', '2', '-extfile', file(`${who}.ext`)]);
   }
   return { dir, ca: file('ca.pem'), serverCert: file('server.pem'), serverKey: file('server.key'), clientCert: file('client.pem'), clientKey: file('client.key') };

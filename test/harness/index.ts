@@ -9,3 +9,5 @@ export { useEtcd } from './suite';
 export type { EtcdSuite } from './suite';
 export { TcpProxy } from './proxy';
 export { openStreams, streamCarrier } from './streams';
+export { TestDnsServer } from './dns-server';
+export type { TestSrvRecord } from './dns-server';

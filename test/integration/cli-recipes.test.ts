@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { op } from '../../src/index.js';
 import { etcdBinary, useEtcd } from '../harness/index.js';
-import { collect, exited, niceEtcd, spawnEtcdctl, spawnNiceEtcd, waitFor } from './cli-run.js';
+import { collect, exited, niceEtcd, niceEtcdOnTerminal, spawnEtcdctl, spawnNiceEtcd, waitFor } from './cli-run.js';
 
 // The CLI's long-running commands beside etcdctl's: watch, lock and elect, and snapshot save.
 const suite = useEtcd();
@@ -204,7 +204,8 @@ describe('snapshot save', () => {
       await suite.client.put('snap/k', 'v');
       const path = join(dir, 'backup.db');
       const saved = await niceEtcd(suite.etcd, ['snapshot', 'save', path]);
-      expect({ code: saved.code, stdout: saved.stdout.toString() }).toEqual({ code: 0, stdout: `Snapshot saved at ${path}\n` });
+      // Not a terminal: no progress line, as a script wants it.
+      expect({ code: saved.code, stdout: saved.stdout.toString(), stderr: saved.stderr }).toEqual({ code: 0, stdout: `Snapshot saved at ${path}\n`, stderr: '' });
       expect((await stat(path)).size).toBeGreaterThan(0);
       // etcd 3.4 has no etcdutl: its etcdctl reads snapshots itself.
       const [tool, args] = existsSync(etcdBinary('etcdutl')) ? [etcdBinary('etcdutl'), ['snapshot', 'status', path, '-w', 'json']] : [etcdBinary('etcdctl'), ['snapshot', 'status', path, '-w', 'json']];
@@ -214,6 +215,22 @@ describe('snapshot save', () => {
       const { revision: rev, totalKey } = JSON.parse(status) as { revision: number; totalKey: number };
       expect(BigInt(rev)).toBe(await revision());
       expect(totalKey).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('draws a progress line of the bytes received on a terminal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nice-etcd-cli-snap-'));
+    try {
+      const path = join(dir, 'tty.db');
+      const { output, code } = await niceEtcdOnTerminal(suite.etcd, ['snapshot', 'save', path]);
+      expect(code).toBe(0);
+      const size = (await stat(path)).size;
+      // The last drawing of the line gives the whole file's size, then the usual last line.
+      expect(output).toContain(`Received `);
+      expect(output).toMatch(new RegExp(`\\(${size} bytes\\)\\r?\\n`));
+      expect(output).toContain(`Snapshot saved at ${path}`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

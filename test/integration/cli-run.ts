@@ -42,6 +42,16 @@ export function niceEtcd(etcd: EtcdServer | undefined, args: string[], options: 
   return run(node[0], [...node.slice(1), ...(etcd ? [`--endpoints=${etcd.clientUrl}`] : []), ...args], options);
 }
 
+/**
+ * Runs `nice-etcd --endpoints=<server> ...args` on a pseudo-terminal (util-linux `script`), for
+ * what the CLI prints only on a terminal; the terminal's output (stdout and stderr) as text.
+ */
+export function niceEtcdOnTerminal(etcd: EtcdServer, args: string[]): Promise<{ output: string; code: number }> {
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const line = [...node, `--endpoints=${etcd.clientUrl}`, ...args].map(quote).join(' ');
+  return run('script', ['-qec', line, '/dev/null'], {}).then(({ stdout, code }) => ({ output: stdout.toString('utf8'), code }));
+}
+
 let reference: string | undefined;
 
 /**

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { type EtcdServer, etcdServerVersion, makeCerts, startEtcd, useEtcd } from '../harness/index.js';
+import { type EtcdServer, TestDnsServer, etcdServerVersion, makeCerts, startEtcd, useEtcd } from '../harness/index.js';
 import { etcdctl, niceEtcd } from './cli-run.js';
 
 // `nice-etcd` beside etcdctl 3.5.16 (the reference, whatever etcd version the suite runs): the same command on the same data prints the same bytes.
@@ -228,7 +228,9 @@ describe('writes, on twin servers', () => {
     await step(['put', 'secured', 'v', '--user', 'carol:newpw']);
     await step(['auth', 'disable', '--user', 'root:rootpw']);
     await step(['user', 'list', '-w', 'json']);
-  });
+    // 22 steps of four processes each (two status reads, etcdctl, nice-etcd from source through
+    // tsx): near a minute on a busy 2-core machine, so a bound of its own.
+  }, 180_000);
 
   it('grants, keeps alive, lists and revokes leases as etcdctl does', async () => {
     const simple = await step(['lease', 'grant', '300']);
@@ -291,11 +293,44 @@ describe('global flags and environment', () => {
       const env = { ETCDCTL_CACERT: certs.ca, ETCDCTL_CERT: certs.clientCert, ETCDCTL_KEY: certs.clientKey };
       const get = await niceEtcd(tls, ['get', 'tls/k', '--print-value-only'], { env });
       expect(get.stdout.toString()).toBe('secret\n');
-      const skip = await niceEtcd(tls, ['get', 'tls/k', '--insecure-skip-tls-verify', ...flags]);
-      expect({ code: skip.code, stderr: skip.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/^Error: --insecure-skip-tls-verify is not supported/) });
+      // No CA: the server's certificate cannot be verified, unless verification is skipped, as etcdctl does.
+      const withoutCa = [`--cert=${certs.clientCert}`, `--key=${certs.clientKey}`, '--command-timeout=2s'];
+      const refused = await niceEtcd(tls, ['get', 'tls/k', ...withoutCa]);
+      expect(refused.code).toBe(1);
+      const skipArgs = ['get', 'tls/k', '--insecure-skip-tls-verify', ...withoutCa];
+      const [skip, goSkip] = [await niceEtcd(tls, skipArgs), await etcdctl(tls, skipArgs)];
+      expect({ code: skip.code, stderr: skip.stderr, stdout: skip.stdout.toString() }).toEqual({ code: 0, stderr: '', stdout: goSkip.stdout.toString() });
+      const skipEnv = await niceEtcd(tls, ['get', 'tls/k', ...withoutCa], { env: { ETCDCTL_INSECURE_SKIP_TLS_VERIFY: 'true' } });
+      expect({ code: skipEnv.code, stdout: skipEnv.stdout.toString() }).toEqual({ code: 0, stdout: 'tls/k\nsecret\n' });
     } finally {
       await tls.destroy();
       await rm(certs.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('finds the endpoints with --discovery-srv (and ETCDCTL_DISCOVERY_SRV, --discovery-srv-name) in DNS SRV records', async () => {
+    const dns = await TestDnsServer.start();
+    try {
+      dns.setA('m0.etcd.test', '127.0.0.1');
+      dns.setSrv('_etcd-client._tcp.etcd.test', [{ target: 'm0.etcd.test', port: suite.etcd.clientPort }]);
+      dns.setSrv('_etcd-client-foo._tcp.named.test', [{ target: 'm0.etcd.test', port: suite.etcd.clientPort }]);
+      const dnsFlag = `--dns-servers=${dns.address}`;
+      // No --endpoints at all: the records name the member.
+      const get = await niceEtcd(undefined, [dnsFlag, '--discovery-srv=etcd.test', 'get', 'cli/', '--prefix', '-w', 'json']);
+      const go = await etcdctl(suite.etcd, ['get', 'cli/', '--prefix', '-w', 'json']);
+      expect({ code: get.code, stderr: get.stderr, stdout: get.stdout.toString() }).toEqual({ code: 0, stderr: '', stdout: go.stdout.toString() });
+      const named = await niceEtcd(undefined, ['get', 'cli/a', '--print-value-only'], {
+        env: { ETCDCTL_DISCOVERY_SRV: 'named.test', ETCDCTL_DISCOVERY_SRV_NAME: 'foo', NICE_ETCD_DNS_SERVERS: dns.address },
+      });
+      expect({ code: named.code, stdout: named.stdout.toString() }).toEqual({ code: 0, stdout: 'one\n' });
+      // Per-endpoint commands work on the discovered endpoints, as etcdctl prints them (URLs).
+      const status = await niceEtcd(undefined, [dnsFlag, '-d', 'etcd.test', 'endpoint', 'health', '-w', 'json']);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout.toString())).toEqual([expect.objectContaining({ endpoint: `http://m0.etcd.test:${suite.etcd.clientPort}`, health: true })]);
+      const none = await niceEtcd(undefined, [dnsFlag, '--discovery-srv=missing.test', '--command-timeout=2s', 'get', 'k']);
+      expect({ code: none.code, stderr: none.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/^Error: DNS SRV discovery of missing\.test found no endpoints \(no SRV records for _etcd-client-ssl\._tcp\.missing\.test or _etcd-client\._tcp\.missing\.test\)\n$/) });
+    } finally {
+      await dns.close();
     }
   });
 

@@ -30,7 +30,7 @@ async function permissionRange(args: string[], flags: { prefix?: boolean; fromKe
     return { key, end: args[1]!, options: { end: args[1]! } };
   }
   if (flags.prefix) {
-    const { prefixEnd } = await import('../../index.js');
+    const { prefixEnd } = await import('../../encoding.js');
     return { key, end: key === '' ? '\x00' : Buffer.from(prefixEnd(key)).toString('latin1'), options: { prefix: true } };
   }
   if (flags.fromKey) return { key, end: '\x00', options: { fromKey: true } };

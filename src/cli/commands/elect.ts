@@ -17,7 +17,7 @@ export function register(program: Command): void {
         if (args.length !== 1 && args.length !== 2) throw new UsageError('elect takes one election name argument and an optional proposal argument');
         if (args.length === 1 && !flags.listen) throw new UsageError('no proposal argument but -l not set');
         if (args.length === 2 && flags.listen) throw new UsageError('proposal given but -l is set');
-        const { Election, Session } = await import('../../index.js');
+        const [{ Election }, { Session }] = await Promise.all([import('../../concurrency/election.js'), import('../../concurrency/session.js')]);
         const printer = await cli.printer();
         const client = await cli.client();
         const interrupted = cli.interrupted;

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { action, endpointList, errorText, type Cli } from '../context.js';
+import { action, errorText, type Cli } from '../context.js';
 import { goDuration } from '../format.js';
 import type { EndpointHashKV, EndpointHealth, EndpointStatus } from '../printers/printer.js';
 
-/** The endpoints a command works on: `--endpoints`, or with `--cluster` every member's client URLs. */
+/**
+ * The endpoints a command works on: `--endpoints` (or what `--discovery-srv` finds), or with
+ * `--cluster` every member's client URLs.
+ */
 export async function targetEndpoints(cli: Cli, cluster: boolean | undefined): Promise<string[]> {
-  if (!cluster) return endpointList(cli.globals);
+  if (!cluster) return cli.endpoints();
   // MemberList needs no authentication: leave the credentials out, as etcdctl does.
   const client = await cli.client(undefined, false);
   try {
@@ -17,7 +20,7 @@ export async function targetEndpoints(cli: Cli, cluster: boolean | undefined): P
 }
 
 async function health(cli: Cli, endpoint: string): Promise<EndpointHealth> {
-  const { PermissionDeniedError } = await import('../../index.js');
+  const { PermissionDeniedError } = await import('../../errors.js');
   const client = await cli.client([endpoint]);
   const start = process.hrtime.bigint();
   const result: EndpointHealth = { endpoint, health: false, took: '', error: '' };

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { action } from '../context.js';
 import { UsageError } from '../usage-error.js';
@@ -23,7 +22,7 @@ export function register(program: Command): void {
     .action(
       action<{ ttl: string }>(async (cli, args, flags) => {
         if (args.length === 0) throw new UsageError('lock takes a lock name argument and an optional command to execute');
-        const { Mutex, Session } = await import('../../index.js');
+        const [{ Mutex }, { Session }] = await Promise.all([import('../../concurrency/mutex.js'), import('../../concurrency/session.js')]);
         const printer = await cli.printer();
         const client = await cli.client();
         const interrupted = cli.interrupted;
@@ -38,6 +37,7 @@ export function register(program: Command): void {
           }
           if (args.length > 1) {
             const env = { ETCD_LOCK_KEY: mutex.key.toString(), ETCD_LOCK_REV: String(mutex.header?.revision ?? 0n), ...process.env };
+            const { spawn } = await import('node:child_process');
             const child = spawn(args[1]!, args.slice(2), { env, stdio: 'inherit' });
             const code = await new Promise<number>((resolve, reject) => {
               child.once('error', reject);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, endpointList, errorText } from '../context.js';
+import { action, errorText } from '../context.js';
+import { humanizeBytes } from '../format.js';
 import { UsageError } from '../usage-error.js';
 import { targetEndpoints } from './endpoint.js';
 
@@ -59,8 +60,14 @@ export function register(program: Command): void {
         if (args.length !== 1) throw new UsageError('snapshot save expects one argument');
         const path = args[0]!;
         const client = await cli.client();
-        // saveSnapshot checks etcd's checksum and renames into place only when whole.
-        await client.maintenance.saveSnapshot(path, { signal: cli.interrupted });
+        // On a terminal, a progress line of the bytes received, redrawn at most every 100 ms.
+        const progress = process.stderr.isTTY ? new ProgressLine(process.stderr) : undefined;
+        try {
+          // saveSnapshot checks etcd's checksum and renames into place only when whole.
+          await client.maintenance.saveSnapshot(path, { signal: cli.interrupted, onProgress: progress && ((bytes) => progress.update(bytes)) });
+        } finally {
+          progress?.end();
+        }
         process.stdout.write(`Snapshot saved at ${path}\n`);
       }),
     );
@@ -77,7 +84,7 @@ export function register(program: Command): void {
         const target = BigInt(`0x${args[0]}`);
         const printer = await cli.printer();
         const client = await cli.client();
-        const endpoints = endpointList(cli.globals);
+        const endpoints = await cli.endpoints();
         for (const endpoint of endpoints) {
           const status = await client.maintenance.status(endpoint);
           if (status.leader !== status.header.memberId) continue;
@@ -88,4 +95,34 @@ export function register(program: Command): void {
         throw new UsageError(`no leader endpoint given at [${endpoints.join(' ')}]`);
       }),
     );
+}
+
+/** One line on a terminal, redrawn in place: `Received 3.4 MB (3400000 bytes)`. */
+class ProgressLine {
+  #last = 0;
+  #bytes = 0;
+  #drawn = false;
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  update(bytes: number): void {
+    this.#bytes = bytes;
+    const now = performance.now();
+    if (this.#drawn && now - this.#last < 100) return;
+    this.#last = now;
+    this.#draw();
+  }
+
+  /** Draws the final count and ends the line. */
+  end(): void {
+    if (this.#drawn || this.#bytes > 0) {
+      this.#draw();
+      this.out.write('\n');
+    }
+  }
+
+  #draw(): void {
+    this.#drawn = true;
+    this.out.write(`\r\x1b[KReceived ${humanizeBytes(BigInt(this.#bytes))} (${this.#bytes} bytes)`);
+  }
 }

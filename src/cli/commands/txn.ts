@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { createInterface } from 'node:readline';
 import type { CompareOperator, Condition, Op } from '../../index.js';
 import { action } from '../context.js';
 import { UsageError } from '../usage-error.js';
@@ -153,7 +152,7 @@ Requests: get, put and del with their flags.`,
     .action(
       action<{ interactive?: boolean }>(async (cli, args, flags) => {
         if (args.length !== 0) throw new UsageError('txn command does not accept argument');
-        const { compare, op } = await import('../../index.js');
+        const [{ compare }, { op }, { createInterface }] = await Promise.all([import('../../compare.js'), import('../../op.js'), import('node:readline')]);
         const client = await cli.client();
         const printer = await cli.printer();
         const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();

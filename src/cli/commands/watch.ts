@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import type { WatchOptions, WatchResponse } from '../../index.js';
 import { action } from '../context.js';
@@ -44,6 +43,7 @@ async function runFor(exec: string[], response: WatchResponse, index: number): P
     ETCD_WATCH_KEY: goQuote(event.kv.key),
     ETCD_WATCH_VALUE: goQuote(event.kv.value),
   };
+  const { spawn } = await import('node:child_process');
   const child = spawn(exec[0]!, exec.slice(1), { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const failure = await new Promise<string | undefined>((resolve) => {
     child.once('error', (error) => resolve(error.message));

@@ -1,4 +1,4 @@
-import { prefixEnd } from '../../index.js';
+import { prefixEnd } from '../../encoding.js';
 import type {
   Alarm,
   DeleteResponse,
