@@ -1,153 +1,185 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, EtcdError, type Watcher } from '../../src/index.js';
-import { type EtcdCluster, TcpProxy, startCluster, streamCarrier } from '../harness/index.js';
+import { Client, NoLeaderError } from '../../src/index.js';
+import { type EtcdCluster, Load, type LoadReport, TcpProxy, openStreams, startCluster, streamCarrier, waitFor } from '../harness/index.js';
 
-// Faults on a 3-member cluster under load, each asserting that nothing is lost: every
-// acknowledged write is there, nothing is there that was not written, a watcher sees every
-// revision once and in order, and a lease kept alive throughout is still alive.
-jest.setTimeout(180_000);
+// Faults on one 3-member cluster under load, each asserting that nothing is lost: every
+// acknowledged write is there, nothing is there that was not written (or whose outcome was
+// unknown), the watcher saw every stored write once and in revision order, and a lease kept
+// alive throughout is still alive (test/harness/load.ts checks all of it). Clients reach each
+// member through a TcpProxy (to blackhole it), and members reach each other through peer
+// proxies (to partition them).
+jest.setTimeout(240_000);
 
 let cluster: EtcdCluster;
+let proxies: TcpProxy[] = [];
 
 beforeAll(async () => {
-  cluster = await startCluster(3);
+  cluster = await startCluster(3, { peerProxies: true });
+  proxies = await Promise.all(cluster.members.map((m) => TcpProxy.start(m.endpoint)));
 });
 
 afterAll(async () => {
+  for (const member of cluster?.members ?? []) await member.resume();
+  await Promise.all(proxies.map((p) => p.close()));
   await cluster?.destroy();
 });
 
-/** Four writers putting unique keys until stopped; what each write's outcome was. */
-function startWriters(client: Client, prefix: string) {
-  const acknowledged = new Map<string, string>();
-  const maybe = new Map<string, string>();
-  const failures = new Map<string, number>();
-  let running = true;
-  const writer = async (w: number) => {
-    for (let i = 0; running; i++) {
-      const key = `${prefix}w${w}/${String(i).padStart(6, '0')}`;
-      const value = `${w}:${i}`;
-      try {
-        await client.put(key, value, { timeout: 5_000 });
-        acknowledged.set(key, value);
-      } catch (error) {
-        if (!(error instanceof EtcdError)) throw error;
-        failures.set(error.reason, (failures.get(error.reason) ?? 0) + 1);
-        if (error.outcomeUnknown) maybe.set(key, value);
-        await sleep(50);
-      }
-    }
-  };
-  const done = Promise.all([0, 1, 2, 3].map(writer));
-  return {
-    acknowledged,
-    maybe,
-    failures,
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
+/** Every member up, healthy and following one leader (faults of the test before have healed). */
+async function settled(): Promise<void> {
+  await waitFor(
+    'every member healthy, with a leader',
+    async () =>
+      (await Promise.all(cluster.members.map(async (m) => (await m.healthy(2_000)) && (await m.metric('etcd_server_has_leader').catch(() => 0)) === 1))).every(Boolean),
+    60_000,
+  );
 }
 
-/** Collects every event of a watcher; `until` resolves once it has seen `count` events. */
-function collect(watcher: Watcher) {
-  const events: Array<{ key: string; value: string; revision: bigint }> = [];
-  const done = (async () => {
-    for await (const batch of watcher) for (const e of batch.events) events.push({ key: e.kv.key.toString(), value: e.kv.value.toString(), revision: e.kv.modRevision });
-  })();
-  return {
-    events,
-    async until(count: number) {
-      for (let i = 0; i < 600 && events.length < count; i++) await sleep(100);
-    },
-    done,
-  };
+/** Expects a report with nothing lost, duplicated or invented, and some writes acknowledged. */
+function expectNothingLost(report: LoadReport): void {
+  expect(report.acknowledged).toBeGreaterThan(0);
+  expect({
+    lost: report.lost,
+    unexpected: report.unexpected,
+    missedEvents: report.missedEvents,
+    phantomEvents: report.phantomEvents,
+    duplicateEvents: report.duplicateEvents,
+    outOfOrderEvents: report.outOfOrderEvents,
+    watchEnded: report.watchEnded,
+    leaseLost: report.leaseLost,
+    untyped: report.untyped,
+  }).toEqual({ lost: [], unexpected: [], missedEvents: [], phantomEvents: [], duplicateEvents: 0, outOfOrderEvents: 0, watchEnded: undefined, leaseLost: undefined, untyped: [] });
+  expect(report.events).toBe(report.stored);
 }
 
-async function checkNothingLost(client: Client, prefix: string, writers: ReturnType<typeof startWriters>, seen: ReturnType<typeof collect>) {
-  const { kvs } = await client.get(prefix, { prefix: true });
-  const stored = new Map(kvs.map((kv) => [kv.key.toString(), kv.value.toString()]));
-  // Every acknowledged write is there, with its value.
-  for (const [key, value] of writers.acknowledged) expect([key, stored.get(key)]).toEqual([key, value]);
-  // Nothing is there that was not written (acknowledged, or failed with an unknown outcome).
-  for (const [key, value] of stored) expect([key, value]).toEqual([key, writers.acknowledged.get(key) ?? writers.maybe.get(key)]);
-  // The watcher saw every stored write, once, in revision order.
-  await seen.until(stored.size);
-  expect(seen.events).toHaveLength(stored.size);
-  const revisions = seen.events.map((e) => e.revision);
-  for (let i = 1; i < revisions.length; i++) expect(revisions[i]).toBeGreaterThan(revisions[i - 1]);
-  expect(new Map(seen.events.map((e) => [e.key, e.value]))).toEqual(stored);
-}
-
-/** Runs `fault` under four writers, a watcher and a kept-alive lease, then checks that nothing was lost. */
-async function underLoad(name: string, fault: () => Promise<void>, endpoints = cluster.endpoints) {
-  const prefix = `faults/${name}/`;
-  await using client = new Client({ endpoints });
-  // TTL 20: a lease survives a silent member when 2/3 of its TTL exceed the liveness bound (README: Liveness).
-  const lease = await client.lease.grant(20);
-  const keepAlive = lease.keepAlive();
-  const watcher = client.watch(prefix, { prefix: true });
-  await watcher.created;
-  const seen = collect(watcher);
-  seen.done.catch(() => {}); // awaited at the end; a failed test must not leave it unhandled
-  const writers = startWriters(client, prefix);
+/**
+ * Runs `fault` under four writers, a watcher and a kept-alive lease on one client of every
+ * member (through the proxies), then checks that nothing was lost. With `carrier`, the watch
+ * and keep-alive streams are opened while the client knows that member alone, so it carries
+ * them when the fault starts.
+ */
+async function underLoad(name: string, fault: (load: Load) => Promise<void>, carrier?: number): Promise<LoadReport> {
+  await settled();
+  const all = proxies.map((p) => p.endpoint);
+  await using client = new Client({ endpoints: carrier === undefined ? all : [all[carrier]] });
+  const load = await Load.open(client, `faults/${name}/`);
   try {
-    await sleep(1_000);
-    await fault();
-    await sleep(2_000);
-  } finally {
-    await writers.stop();
+    if (carrier !== undefined) {
+      client.setEndpoints(all);
+      expect(await streamCarrier(cluster, 'Watch')).toBe(carrier);
+      expect(await streamCarrier(cluster, 'LeaseKeepAlive')).toBe(carrier);
+    }
+    load.write();
+    await load.progress(20);
+    await fault(load);
+    // Writes go on after the fault.
+    await load.progress(20);
+  } catch (error) {
+    await load.close();
+    throw error;
   }
-  expect(writers.acknowledged.size).toBeGreaterThan(0);
-  await checkNothingLost(client, prefix, writers, seen);
-  expect(keepAlive.reason).toBeUndefined();
-  expect((await client.lease.timeToLive(lease.id)).ttl).toBeGreaterThan(0);
-  keepAlive.stop();
-  await watcher.cancel();
-  await seen.done;
-  return writers;
+  const report = await load.finish();
+  expectNothingLost(report);
+  return report;
+}
+
+/**
+ * Waits until exactly one member other than the one at `index` carries the `method` stream,
+ * and, when that member still answers (`answering`), until it carries none itself (a silent
+ * member still counts the streams it lost touch with, so its count is not asked then).
+ */
+async function movedAway(index: number, method: string, answering = false): Promise<void> {
+  await waitFor(
+    `the ${method} stream to leave member ${index}`,
+    async () => {
+      const open = await Promise.all(cluster.members.map((m, i) => (i === index && !answering ? Promise.resolve(0) : openStreams(m, method))));
+      return open[index] === 0 && open.filter((n) => n > 0).length === 1;
+    },
+    90_000,
+  );
 }
 
 it('loses nothing when the leader is killed and restarted under four writers', async () => {
-  await underLoad('kill-leader', async () => {
+  await underLoad('kill-leader', async (load) => {
     const leader = await cluster.leader();
     await leader.kill();
-    await sleep(2_000);
+    await load.progress(20); // the two others elect a leader and take writes
     await leader.start();
   });
 });
 
 it('loses nothing through a rolling restart of all three members under load', async () => {
-  await underLoad('rolling', async () => {
+  await underLoad('rolling', async (load) => {
     for (const member of cluster.members) {
       await member.restart();
-      await sleep(1_000);
+      await settled();
+      await load.progress(10);
     }
   });
 });
 
-it('loses nothing while the member carrying the watch is blackholed, then SIGSTOPed, in turn', async () => {
-  const proxies = await Promise.all(cluster.members.map((m) => TcpProxy.start(m.endpoint)));
-  try {
+describe.each([0, 1, 2])('member %i, while it carries the watch and keep-alive streams', (index) => {
+  it('blackholed: the streams move, nothing is lost', async () => {
     await underLoad(
-      'silent-carrier',
-      async () => {
-        for (const kind of ['blackhole', 'sigstop', 'blackhole', 'sigstop']) {
-          const index = await streamCarrier(cluster, 'Watch');
-          if (kind === 'blackhole') proxies[index].blackhole();
-          else await cluster.members[index].pause();
-          // The watch (and the keep-alive, wherever it was) reopen on the other members.
-          expect(await streamCarrier(cluster, 'Watch', index)).not.toBe(index);
-          await streamCarrier(cluster, 'LeaseKeepAlive', index);
+      `blackhole-${index}`,
+      async (load) => {
+        proxies[index].blackhole();
+        try {
+          // The streams reopen on the other members, and writes go on.
+          await movedAway(index, 'Watch');
+          await movedAway(index, 'LeaseKeepAlive');
+          await load.progress(20);
+        } finally {
           proxies[index].restore();
+        }
+      },
+      index,
+    );
+  });
+
+  it('SIGSTOPed: the streams move, nothing is lost', async () => {
+    await underLoad(
+      `sigstop-${index}`,
+      async (load) => {
+        await cluster.members[index].pause();
+        try {
+          await movedAway(index, 'Watch');
+          await movedAway(index, 'LeaseKeepAlive');
+          await load.progress(20);
+        } finally {
           await cluster.members[index].resume();
         }
       },
-      proxies.map((p) => p.endpoint),
+      index,
     );
-  } finally {
-    for (const member of cluster.members) await member.resume();
-    await Promise.all(proxies.map((p) => p.close()));
-  }
+  });
+});
+
+it('partitions the leader from the followers: it answers "no leader", the majority takes writes, nothing is lost after healing', async () => {
+  await settled();
+  const leader = await cluster.leader();
+  const index = cluster.members.indexOf(leader);
+  await underLoad(
+    'partition',
+    async (load) => {
+      cluster.partition(index);
+      try {
+        await waitFor('the old leader to lose its leader', async () => (await leader.metric('etcd_server_has_leader')) === 0, 60_000);
+        // The minority side refuses calls that require a leader, with a typed error.
+        {
+          await using minority = new Client({ endpoints: [proxies[index].endpoint] });
+          await expect(minority.put(`${load.prefix}minority`, 'x', { requireLeader: true, timeout: 30_000 })).rejects.toBeInstanceOf(NoLeaderError);
+          await expect(minority.get(load.prefix, { prefix: true, requireLeader: true, timeout: 30_000 })).rejects.toBeInstanceOf(NoLeaderError);
+        }
+        // Its watch and keep-alive streams (which require a leader) are ended and move to the
+        // majority, which elects a leader and takes writes.
+        await movedAway(index, 'Watch', true);
+        await movedAway(index, 'LeaseKeepAlive', true);
+        await waitFor('a leader among the majority', async () => (await cluster.leader().catch(() => leader)) !== leader, 60_000);
+        await load.progress(20);
+      } finally {
+        cluster.heal();
+      }
+      await settled();
+    },
+    index,
+  );
 });
