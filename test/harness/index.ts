@@ -15,3 +15,5 @@ export { openStreams, streamCarrier } from './streams';
 export { Load, nothingLost } from './load';
 export type { LoadOptions, LoadReport } from './load';
 export { waitFor } from './wait-for';
+export { FaultCluster } from './fault-scenarios';
+export type { Fault, Scenario } from './fault-scenarios';
