@@ -39,6 +39,7 @@ class Totals {
   ops = 0;
   acknowledged = 0;
   unknown = 0;
+  lateEvents = 0;
   failures = new Map<string, number>();
   lost = 0;
   unexpected = 0;
@@ -56,6 +57,7 @@ class Totals {
     this.ops += report.ops;
     this.acknowledged += report.acknowledged;
     this.unknown += report.unknown;
+    this.lateEvents += report.lateEvents;
     for (const [kind, n] of Object.entries(report.failures)) this.failures.set(kind, (this.failures.get(kind) ?? 0) + n);
     this.lost += report.lost.length;
     this.unexpected += report.unexpected.length;
@@ -110,7 +112,7 @@ function roundLine(report: LoadReport): string {
   ];
   return (
     `${report.ops} ops, ${report.acknowledged} acknowledged, ${report.unknown} unknown outcome; failures: ${list(Object.entries(report.failures))}; ` +
-    `${report.stored} stored, ${report.events} events; ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : 'nothing lost'}`
+    `${report.stored} stored, ${report.events} events (${report.lateEvents} late); ${problems.length ? `PROBLEMS: ${problems.join('; ')}` : 'nothing lost'}`
   );
 }
 
@@ -149,7 +151,7 @@ async function main(): Promise<number> {
   const lossy = Object.entries(totals.losses).filter(([, n]) => n > 0);
   console.log('');
   console.log(`soak summary: ${minutes.toFixed(1)} min, ${rounds} rounds (${list(totals.rounds)})`);
-  console.log(`ops ${totals.ops}, acknowledged ${totals.acknowledged}, unknown outcome ${totals.unknown}`);
+  console.log(`ops ${totals.ops}, acknowledged ${totals.acknowledged}, unknown outcome ${totals.unknown} (applied after the final read: ${totals.lateEvents})`);
   console.log(`failures by error class: ${list(totals.failures)}`);
   console.log(Object.entries(totals.losses).map(([k, n]) => `${k} ${n}`).join(', '));
   for (const error of totals.roundErrors) console.log(`  could not run: ${error}`);

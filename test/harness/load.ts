@@ -28,6 +28,12 @@ export interface LoadReport {
   /** Keys of the prefix stored at the end, and events the watcher delivered. */
   stored: number;
   events: number;
+  /**
+   * Events of writes of unknown outcome that etcd applied after the read at the end (a request
+   * that waited in a frozen member's socket is read when it resumes, long after the client gave
+   * up): allowed, and counted.
+   */
+  lateEvents: number;
   /** Acknowledged writes missing or with another value. */
   lost: string[];
   /** Stored keys that no write put there (not acknowledged, not of unknown outcome), or with another value. */
@@ -181,6 +187,7 @@ export class Load {
     let duplicateEvents = 0;
     let outOfOrderEvents = 0;
     const phantomEvents: string[] = [];
+    let lateEvents = 0;
     for (const [i, e] of events.entries()) {
       const id = `${e.key}@${e.revision}`;
       if (seen.has(e.key)) duplicateEvents++;
@@ -189,10 +196,10 @@ export class Load {
       if (e.revision <= header.revision) {
         // Up to the read, the events are exactly the stored writes.
         if (stored.get(e.key)?.revision !== e.revision) phantomEvents.push(id);
-      } else if ((this.acknowledged.get(e.key) ?? this.unknown.get(e.key)) !== e.value) {
+      } else if (this.unknown.get(e.key) === e.value) {
         // After it, only writes of unknown outcome that etcd applied late may appear.
-        phantomEvents.push(id);
-      }
+        lateEvents++;
+      } else phantomEvents.push(id);
     }
     const delivered = new Set(events.map((e) => `${e.key}@${e.revision}`));
     const missedEvents = [...stored].map(([key, { revision }]) => `${key}@${revision}`).filter((id) => !delivered.has(id));
@@ -211,6 +218,7 @@ export class Load {
       failures: Object.fromEntries(this.failures),
       stored: stored.size,
       events: events.length,
+      lateEvents,
       lost,
       unexpected,
       missedEvents,
