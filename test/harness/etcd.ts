@@ -21,6 +21,8 @@ export interface EtcdOptions {
   tls?: { certFile: string; keyFile: string; caFile: string; clientCertAuth?: boolean };
   /** `existing` for a member that joins a running cluster (after `memberAdd`). Default `new`. */
   initialClusterState?: 'new' | 'existing';
+  /** The peer URL the member advertises, when not the one it listens on (a peer proxy's). */
+  advertisePeerUrl?: string;
 }
 
 /** Result of an etcdctl run. */
@@ -78,7 +80,7 @@ export class EtcdServer {
       `--listen-client-urls=${this.clientUrl}`,
       `--advertise-client-urls=${this.clientUrl}`,
       `--listen-peer-urls=${this.peerUrl}`,
-      `--initial-advertise-peer-urls=${this.peerUrl}`,
+      `--initial-advertise-peer-urls=${this.options.advertisePeerUrl ?? this.peerUrl}`,
       `--initial-cluster=${this.initialCluster}`,
       `--initial-cluster-token=${this.clusterToken}`,
       `--initial-cluster-state=${this.started ? 'existing' : (this.options.initialClusterState ?? 'new')}`,

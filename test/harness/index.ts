@@ -1,6 +1,9 @@
 export { EtcdServer, startEtcd, destroyAll } from './etcd';
 export type { EtcdOptions, EtcdctlResult } from './etcd';
 export { EtcdCluster, startCluster } from './cluster';
+export type { ClusterOptions } from './cluster';
+export { PeerProxy, procConnectionOwner } from './peer-proxy';
+export type { ConnectionOwner } from './peer-proxy';
 export { freePort } from './ports';
 export { etcdBinary, etcdBinDir, etcdServerVersion, etcdSuite } from './etcd-version';
 export { makeCerts } from './certs';
@@ -11,3 +14,8 @@ export { TcpProxy } from './proxy';
 export { openStreams, streamCarrier } from './streams';
 export { TestDnsServer } from './dns-server';
 export type { TestSrvRecord } from './dns-server';
+export { Load, nothingLost } from './load';
+export type { LoadOptions, LoadReport } from './load';
+export { waitFor } from './wait-for';
+export { FaultCluster } from './fault-scenarios';
+export type { Fault, Scenario } from './fault-scenarios';
