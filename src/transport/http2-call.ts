@@ -2,7 +2,8 @@ import { type ClientHttp2Stream, type IncomingHttpHeaders, constants } from 'nod
 import { type Deadline, Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import type { Call, InterceptingListener, MessageContext, WriteCallback } from '@grpc/grpc-js/build/src/call-interface';
 import { grpcTimeout } from '../middleware/timeout.js';
-import { FramingError, MessageDecoder, frameMessage } from './framing.js';
+import { chunkedResponsePaths } from '../decoders.js';
+import { type ChunkedMessage, FramingError, MessageDecoder, frameMessage } from './framing.js';
 import type { EndpointSession } from './session.js';
 import { statusFromHttpStatus, statusFromReset, statusFromTrailers } from './status.js';
 
@@ -41,7 +42,8 @@ export class Http2Call implements Call {
   private outbox: Array<{ framed: Buffer; callback: WriteCallback | undefined }> = [];
   private halfClosed = false;
   private decoder: MessageDecoder | undefined;
-  private readonly inbox: Buffer[] = [];
+  /** Received messages not yet read; a `ChunkedMessage` only for methods whose decoder takes one. */
+  private readonly inbox: Array<Buffer | ChunkedMessage> = [];
   private canPush = false;
   private delivering = false;
   private readsClosed = false;
@@ -160,7 +162,7 @@ export class Http2Call implements Call {
       return;
     }
     this.stream = stream;
-    this.decoder = new MessageDecoder(this.host.maxReceiveMessageLength);
+    this.decoder = new MessageDecoder(this.host.maxReceiveMessageLength, chunkedResponsePaths.has(this.method));
     stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onResponse(headers, flags));
     stream.on('trailers', (trailers: IncomingHttpHeaders) => this.onTrailers(trailers));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -219,7 +221,7 @@ export class Http2Call implements Call {
 
   private onData(chunk: Buffer): void {
     if (this.statusOutput) return;
-    let messages: Buffer[];
+    let messages: Array<Buffer | ChunkedMessage>;
     try {
       messages = (this.decoder as MessageDecoder).write(chunk);
     } catch (error) {
@@ -245,6 +247,7 @@ export class Http2Call implements Call {
     try {
       while (this.canPush && this.inbox.length > 0 && !this.statusOutput) {
         this.canPush = false;
+        // grpc-js's Client hands a message to the method's deserializer as it is.
         this.listener?.onReceiveMessage(this.inbox.shift());
       }
     } finally {
