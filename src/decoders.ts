@@ -231,19 +231,27 @@ function chunked<M>(message: ChunkedMessage, decode: TopDecoder<M>): M {
   // (Infinity when the message ends inside it).
   let next = 0;
   const varint = (at: number): number => {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (at >= length) break;
-      const byte = byteAt(at++);
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) {
-        next = at;
-        return value;
+    let local = at - sBase;
+    if (local + 10 <= chunk.length) {
+      // The whole varint (10 bytes at most) lies in the scanning chunk: read it in place.
+      let byte = chunk[local++];
+      let value = byte & 0x7f;
+      let scale = 128;
+      while (byte >= 0x80 && local - (at - sBase) < 10) {
+        byte = chunk[local++];
+        value += (byte & 0x7f) * scale;
+        scale *= 128;
       }
+      next = byte >= 0x80 ? Infinity : at + local - (at - sBase);
+      return value;
     }
-    // A 64-bit varint (a negative int64): skip its remaining bytes.
-    while (at < length) {
-      if (byteAt(at++) < 0x80) {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 10 && at < length; i++) {
+      const byte = byteAt(at++);
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+      if (byte < 0x80) {
         next = at;
         return value;
       }
