@@ -3,7 +3,10 @@
 // each block and the medians. On a shared machine this separates a few percent where
 // `npm run bench` (a fresh etcd per client, minutes apart) cannot.
 //
-//   BENCH_BASE=/tmp/base npx tsx bench/ab.ts [--workload put|get|txn] [--blocks 12] [--ops 2000]
+//   BENCH_BASE=/tmp/base npx tsx bench/ab.ts [--workload put|get|txn|range] [--blocks 12] [--ops 2000]
+//
+// `range` reads 10,000 keys of 256 bytes (range-10k of bench/run.ts), one at a time; its
+// --ops defaults to 10 per block, and it prints ms of client CPU and wall time per range.
 //
 // `--clients a,b,...` compares other clients of bench/clients.ts the same way (default
 // nice-etcd,nice-etcd@base), each block order rotated per round; e.g. the cost of observability
@@ -21,22 +24,39 @@ const arg = (name: string, fallback: string) => {
 };
 const workload = arg('workload', 'put');
 const blocks = Number(arg('blocks', '12'));
-const ops = Number(arg('ops', '2000'));
+const ops = Number(arg('ops', workload === 'range' ? '10' : '2000'));
 const value = Buffer.alloc(256, 'v');
 const names = arg('clients', 'nice-etcd,nice-etcd@base').split(',');
 
-async function pool(count: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+async function pool(count: number, fn: (i: number) => Promise<unknown>, concurrency = 64): Promise<void> {
   let next = 0;
   await Promise.all(
-    Array.from({ length: 64 }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (next < count) await fn(next++);
     }),
   );
 }
 
-async function block(client: BenchClient, revisions: Map<string, bigint>): Promise<number> {
+/** Wall ms per op of each block, beside the CPU figures. */
+const walls: number[][] = names.map(() => []);
+
+async function block(client: BenchClient, revisions: Map<string, bigint>, side: number): Promise<number> {
   const key = (i: number) => `ab/${client.name}/${i % 1000}`;
   const cpu = process.cpuUsage();
+  const started = performance.now();
+  if (workload === 'range') {
+    await pool(
+      ops,
+      async () => {
+        const { count } = await client.range(`ab/${client.name}/range/`);
+        if (count !== 10_000) throw new Error(`got ${count} keys`);
+      },
+      1,
+    );
+    walls[side].push((performance.now() - started) / ops);
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / ops / 1000;
+  }
   await pool(ops, async (i) => {
     if (workload === 'put') revisions.set(key(i), await client.put(key(i), value));
     else if (workload === 'get') await client.get(key(i), false);
@@ -47,6 +67,7 @@ async function block(client: BenchClient, revisions: Map<string, bigint>): Promi
     } else throw new Error(`unknown workload ${workload}`);
   });
   const used = process.cpuUsage(cpu);
+  walls[side].push((performance.now() - started) / ops);
   return (used.user + used.system) / ops;
 }
 
@@ -60,23 +81,25 @@ async function main(): Promise<void> {
   try {
     for (const [i, c] of pair.entries()) {
       for (let k = 0; k < 1000; k++) revisions[i].set(`ab/${c.name}/${k}`, await c.put(`ab/${c.name}/${k}`, value));
+      if (workload === 'range') await pool(10_000, (k) => c.put(`ab/${c.name}/range/${String(k).padStart(8, '0')}`, value));
     }
     for (let round = 0; round < blocks; round++) {
       const order = pair.map((_, i) => (i + round) % pair.length);
-      for (const i of order) results[i].push(await block(pair[i], revisions[i]));
+      for (const i of order) results[i].push(await block(pair[i], revisions[i], i));
     }
   } finally {
     await Promise.all(pair.map((c) => c.close()));
     await etcd.destroy();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const unit = workload === 'range' ? 'ms' : 'µs';
   for (const [i, c] of pair.entries()) {
-    console.log(`${c.name.padEnd(16)} ${workload} µs/op median ${median(results[i]).toFixed(1)}  blocks ${results[i].map((x) => x.toFixed(0)).join(' ')}`);
+    console.log(`${c.name.padEnd(16)} ${workload} CPU ${unit}/op median ${median(results[i]).toFixed(1)}, wall ms/op median ${median(walls[i]).toFixed(2)}  blocks ${results[i].map((x) => x.toFixed(0)).join(' ')}`);
   }
   for (let i = 1; i < pair.length; i++) {
-    console.log(`ratio ${pair[0].name}/${pair[i].name} ${(median(results[0]) / median(results[i])).toFixed(3)}`);
+    console.log(`ratio ${pair[0].name}/${pair[i].name}: CPU ${(median(results[0]) / median(results[i])).toFixed(3)}, wall ${(median(walls[0]) / median(walls[i])).toFixed(3)}`);
   }
-  console.log(`(the first block of each warms up; ${blocks} blocks of ${ops} ops, 64 in flight)`);
+  console.log(`(the first block of each warms up; ${blocks} blocks of ${ops} ops, ${workload === 'range' ? 1 : 64} in flight)`);
 }
 
 main().catch((error: unknown) => {

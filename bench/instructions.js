@@ -22,8 +22,9 @@ async function pool(count, fn) {
 }
 
 async function main() {
-  // Under valgrind everything runs ~50x slower: generous limits, or a slow connect fails the run.
-  const client = new Client({ endpoints: [endpoint], timeout: 600_000, dialTimeout: 600_000 });
+  // Under valgrind everything runs ~50x slower: generous limits, or a slow connect (or, on a
+  // loaded machine, a keepalive ping answered late: "Connection dropped") fails the run.
+  const client = new Client({ endpoints: [endpoint], timeout: 600_000, dialTimeout: 600_000, keepAliveTimeout: 600_000 });
   try {
     // Warm-up, the same for every count; `range` also needs its keys.
     await pool(200, (i) => client.put(`${base}/warm/${i}`, value));

@@ -1,4 +1,5 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire';
+import { ChunkedMessage } from './transport/framing.js';
 import type { DeleteRangeResponse, Event, KeyValue, PutResponse, RangeResponse, ResponseHeader, ResponseOp, TxnResponse, WatchResponse } from './proto.js';
 
 // Decoders of the responses on the hot paths (KV and Watch), giving exactly what ts-proto's
@@ -63,8 +64,8 @@ function keyValue(reader: BinaryReader, length: number): KeyValue {
   return m;
 }
 
-function range(reader: BinaryReader, end: number): RangeResponse {
-  const m: RangeResponse = { header: undefined, kvs: [], more: false, count: 0n };
+function range(reader: BinaryReader, end: number, into?: RangeResponse): RangeResponse {
+  const m: RangeResponse = into ?? { header: undefined, kvs: [], more: false, count: 0n };
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === 18) m.kvs.push(keyValue(reader, reader.uint32()));
@@ -76,8 +77,8 @@ function range(reader: BinaryReader, end: number): RangeResponse {
   return m;
 }
 
-function put(reader: BinaryReader, end: number): PutResponse {
-  const m: PutResponse = { header: undefined, prevKv: undefined };
+function put(reader: BinaryReader, end: number, into?: PutResponse): PutResponse {
+  const m: PutResponse = into ?? { header: undefined, prevKv: undefined };
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === 10) m.header = header(reader, reader.uint32());
@@ -87,8 +88,8 @@ function put(reader: BinaryReader, end: number): PutResponse {
   return m;
 }
 
-function deleteRange(reader: BinaryReader, end: number): DeleteRangeResponse {
-  const m: DeleteRangeResponse = { header: undefined, deleted: 0n, prevKvs: [] };
+function deleteRange(reader: BinaryReader, end: number, into?: DeleteRangeResponse): DeleteRangeResponse {
+  const m: DeleteRangeResponse = into ?? { header: undefined, deleted: 0n, prevKvs: [] };
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === 10) m.header = header(reader, reader.uint32());
@@ -99,9 +100,9 @@ function deleteRange(reader: BinaryReader, end: number): DeleteRangeResponse {
   return m;
 }
 
-function txn(reader: BinaryReader, end: number, depth: number): TxnResponse {
+function txn(reader: BinaryReader, end: number, depth: number, into?: TxnResponse): TxnResponse {
   if (depth >= maxDepth) throw new Error('protobuf decode recursion limit exceeded');
-  const m: TxnResponse = { header: undefined, succeeded: false, responses: [] };
+  const m: TxnResponse = into ?? { header: undefined, succeeded: false, responses: [] };
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === 26) m.responses.push(responseOp(reader, reader.uint32() + reader.pos, depth + 1));
@@ -138,8 +139,8 @@ function event(reader: BinaryReader, length: number): Event {
   return m;
 }
 
-function watch(reader: BinaryReader, end: number): WatchResponse {
-  const m: WatchResponse = {
+function watch(reader: BinaryReader, end: number, into?: WatchResponse): WatchResponse {
+  const m: WatchResponse = into ?? {
     header: undefined,
     watchId: 0n,
     created: false,
@@ -183,12 +184,141 @@ function watch(reader: BinaryReader, end: number): WatchResponse {
   return m;
 }
 
-/** A top-level decoder: the whole input is one message. */
-function top<M>(decode: (reader: BinaryReader, end: number) => M): (input: Uint8Array) => M {
+type TopDecoder<M> = (reader: BinaryReader, end: number, into: M | undefined) => M;
+
+/**
+ * A top-level decoder: the whole input is one message, in one buffer or, from our transport,
+ * as a `ChunkedMessage` (see `chunked`).
+ */
+function top<M>(decode: TopDecoder<M>): (input: Uint8Array | ChunkedMessage) => M {
   return (input) => {
+    if (input instanceof ChunkedMessage) return chunked(input, decode);
     const reader = new BinaryReader(input);
-    return decode(reader, reader.len);
+    return decode(reader, reader.len, undefined);
   };
+}
+
+/**
+ * Decodes a message that lies in several chunks without assembling it: the top-level fields
+ * are walked across the chunks, each run of whole fields inside one chunk is decoded in place
+ * (keys and values stay views of the chunk), and only a field that straddles two chunks is
+ * copied (about one key-value per 16 KB DATA frame). Protobuf defines a message's encoding as
+ * the concatenation of its fields, and the decoders fill one object run after run, so the
+ * result is the one of the whole message. A top-level field of a wire type these messages do
+ * not use (groups), or a message cut short, falls back to decoding one assembled copy, which
+ * fails as the contiguous decode does.
+ */
+function chunked<M>(message: ChunkedMessage, decode: TopDecoder<M>): M {
+  const { chunks, length } = message;
+  let m: M | undefined;
+  // The run of whole fields being collected: in chunk `ri` (which starts at offset `rBase` of
+  // the message), from message offset `rStart`.
+  let ri = 0;
+  let rBase = 0;
+  let rStart = 0;
+  // The scanning cursor: chunk `si`, which starts at message offset `sBase`.
+  let si = 0;
+  let sBase = 0;
+  let chunk = chunks[0];
+  const byteAt = (at: number): number => {
+    while (at - sBase >= chunk.length) {
+      sBase += chunk.length;
+      chunk = chunks[++si];
+    }
+    return chunk[at - sBase];
+  };
+  // Reads a varint at `at`: its value (exact up to 2^53), with the offset after it in `next`
+  // (Infinity when the message ends inside it).
+  let next = 0;
+  const varint = (at: number): number => {
+    let local = at - sBase;
+    if (local + 10 <= chunk.length) {
+      // The whole varint (10 bytes at most) lies in the scanning chunk: read it in place.
+      let byte = chunk[local++];
+      let value = byte & 0x7f;
+      let scale = 128;
+      while (byte >= 0x80 && local - (at - sBase) < 10) {
+        byte = chunk[local++];
+        value += (byte & 0x7f) * scale;
+        scale *= 128;
+      }
+      next = byte >= 0x80 ? Infinity : at + local - (at - sBase);
+      return value;
+    }
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 10 && at < length; i++) {
+      const byte = byteAt(at++);
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+      if (byte < 0x80) {
+        next = at;
+        return value;
+      }
+    }
+    next = Infinity;
+    return 0;
+  };
+  const run = (chunk: number, from: number, to: number): void => {
+    const bytes = chunks[chunk];
+    const reader = new BinaryReader(bytes);
+    reader.pos = from;
+    m = decode(reader, to, m);
+  };
+  let at = 0;
+  while (at < length) {
+    const fieldStart = at;
+    const tag = varint(at);
+    switch (tag & 7) {
+      case 0:
+        varint(next);
+        at = next;
+        break;
+      case 1:
+        at = next + 8;
+        break;
+      case 2: {
+        const size = varint(next);
+        at = next + size;
+        break;
+      }
+      case 5:
+        at = next + 4;
+        break;
+      default:
+        at = Infinity;
+    }
+    if (at > length) return fallback(message, decode);
+    if (at <= rBase + chunks[ri].length) continue;
+    // The field ends past the run's chunk: decode the run, then place the field.
+    if (fieldStart > rStart) run(ri, rStart - rBase, fieldStart - rBase);
+    while (fieldStart >= rBase + chunks[ri].length) rBase += chunks[ri++].length;
+    if (at <= rBase + chunks[ri].length) {
+      rStart = fieldStart;
+      continue;
+    }
+    const copy = Buffer.allocUnsafe(at - fieldStart);
+    let filled = 0;
+    while (filled < copy.length) {
+      const chunk = chunks[ri];
+      const from = fieldStart + filled - rBase;
+      const take = Math.min(chunk.length - from, copy.length - filled);
+      chunk.copy(copy, filled, from, from + take);
+      filled += take;
+      if (filled < copy.length) rBase += chunks[ri++].length;
+    }
+    const reader = new BinaryReader(copy);
+    m = decode(reader, copy.length, m);
+    rStart = at;
+    if (at === rBase + chunks[ri].length && ri + 1 < chunks.length) rBase += chunks[ri++].length;
+  }
+  if (rStart < length) run(ri, rStart - rBase, length - rBase);
+  return m ?? decode(new BinaryReader(Buffer.alloc(0)), 0, undefined);
+}
+
+function fallback<M>(message: ChunkedMessage, decode: TopDecoder<M>): M {
+  const reader = new BinaryReader(message.concat());
+  return decode(reader, reader.len, undefined);
 }
 
 /** The response decoders that replace ts-proto's, by service and method. @internal */
@@ -197,9 +327,21 @@ export const responseDecoders = {
     range: top(range),
     put: top(put),
     deleteRange: top(deleteRange),
-    txn: top((reader, end) => txn(reader, end, 0)),
+    txn: top((reader, end, into: TxnResponse | undefined) => txn(reader, end, 0, into)),
   },
   watch: {
     watch: top(watch),
   },
 };
+
+/**
+ * The gRPC paths whose response decoders (above) take a `ChunkedMessage`, so that our
+ * transport hands their large responses on without assembling them. @internal
+ */
+export const chunkedResponsePaths: ReadonlySet<string> = new Set([
+  '/etcdserverpb.KV/Range',
+  '/etcdserverpb.KV/Put',
+  '/etcdserverpb.KV/DeleteRange',
+  '/etcdserverpb.KV/Txn',
+  '/etcdserverpb.Watch/Watch',
+]);

@@ -19,12 +19,21 @@ const maxTimeoutValue = 99_999_999;
  * `DeadlineExceededError` that names the limit.
  * @internal
  */
-export const timeoutMiddleware: ClientMiddleware<TimeoutOptions, DeadlineOptions> = async function* timeout<Request, Response>(
+export const timeoutMiddleware: ClientMiddleware<TimeoutOptions, DeadlineOptions> = function timeoutOrNot<Request, Response>(
   call: ClientMiddlewareCall<Request, Response, DeadlineOptions>,
   options: CallOptions & TimeoutOptions & DeadlineOptions,
 ) {
   const { timeout, ...rest } = options;
-  if (timeout === undefined || timeout === Infinity) return yield* call.next(call.request, rest);
+  // Without a limit, the next layer's generator itself: no layer of ours for every message.
+  if (timeout === undefined || timeout === Infinity) return call.next(call.request, rest);
+  return timed(call, rest, timeout);
+};
+
+async function* timed<Request, Response>(
+  call: ClientMiddlewareCall<Request, Response, DeadlineOptions>,
+  rest: CallOptions & DeadlineOptions,
+  timeout: number,
+): AsyncGenerator<Response, Response | void, undefined> {
   const metadata = Metadata(rest.metadata);
   metadata.set('grpc-timeout', grpcTimeout(timeout));
   const started = performance.now();
@@ -42,7 +51,7 @@ export const timeoutMiddleware: ClientMiddleware<TimeoutOptions, DeadlineOptions
     }
     throw error;
   }
-};
+}
 
 /** Encodes a timeout in ms as a grpc-timeout header value. @internal */
 export function grpcTimeout(ms: number): string {

@@ -75,8 +75,14 @@ export function unaryMiddleware(settings: UnarySettings, streams: ClientMiddlewa
   const deadlines = new DeadlineSignals(closed);
   const headers = new TimeoutHeaders();
 
-  return async function* unary<Request, Response>(call: ClientMiddlewareCall<Request, Response>, options: CallOptions & TimeoutOptions) {
-    if (call.requestStream || call.responseStream) return yield* streams(call, options);
+  // Streams get their chain's generator itself, not one wrapped in another layer: each
+  // layer costs every message of a stream a resumption.
+  return function unaryOrStream<Request, Response>(call: ClientMiddlewareCall<Request, Response>, options: CallOptions & TimeoutOptions) {
+    if (call.requestStream || call.responseStream) return streams(call, options);
+    return unary(call, options);
+  };
+
+  async function* unary<Request, Response>(call: ClientMiddlewareCall<Request, Response>, options: CallOptions & TimeoutOptions): AsyncGenerator<Response, Response, undefined> {
     const path = call.method.path;
     if (closed.aborted) throw new ClientClosedError();
     const userSignal = options.signal;
@@ -139,7 +145,7 @@ export function unaryMiddleware(settings: UnarySettings, streams: ClientMiddlewa
       unlinkUser?.();
       onCall?.({ method: path, durationMs: performance.now() - started, error: failure });
     }
-  };
+  }
 }
 
 /**

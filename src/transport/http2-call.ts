@@ -2,7 +2,9 @@ import { type ClientHttp2Stream, type IncomingHttpHeaders, constants } from 'nod
 import { type Deadline, Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import type { Call, InterceptingListener, MessageContext, WriteCallback } from '@grpc/grpc-js/build/src/call-interface';
 import { grpcTimeout } from '../middleware/timeout.js';
-import { FramingError, MessageDecoder, frameMessage } from './framing.js';
+import { chunkedResponsePaths } from '../decoders.js';
+import { type ChunkedMessage, FramingError, MessageDecoder, frameMessage } from './framing.js';
+import { withLeanBind } from './lean-bind.js';
 import type { EndpointSession } from './session.js';
 import { statusFromHttpStatus, statusFromReset, statusFromTrailers } from './status.js';
 
@@ -41,7 +43,8 @@ export class Http2Call implements Call {
   private outbox: Array<{ framed: Buffer; callback: WriteCallback | undefined }> = [];
   private halfClosed = false;
   private decoder: MessageDecoder | undefined;
-  private readonly inbox: Buffer[] = [];
+  /** Received messages not yet read; a `ChunkedMessage` only for methods whose decoder takes one. */
+  private readonly inbox: Array<Buffer | ChunkedMessage> = [];
   private canPush = false;
   private delivering = false;
   private readsClosed = false;
@@ -153,14 +156,14 @@ export class Http2Call implements Call {
     if (remaining !== Infinity && headers['grpc-timeout'] === undefined) headers['grpc-timeout'] = grpcTimeout(remaining);
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request(headers);
+      stream = withLeanBind(() => session.request(headers));
     } catch (error) {
       // The session went away between the pick and the request: nothing was sent.
       this.endCall({ code: Status.UNAVAILABLE, details: `No connection established. Last error: ${(error as Error).message}`, metadata: new Metadata() });
       return;
     }
     this.stream = stream;
-    this.decoder = new MessageDecoder(this.host.maxReceiveMessageLength);
+    this.decoder = new MessageDecoder(this.host.maxReceiveMessageLength, chunkedResponsePaths.has(this.method));
     stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onResponse(headers, flags));
     stream.on('trailers', (trailers: IncomingHttpHeaders) => this.onTrailers(trailers));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -180,19 +183,33 @@ export class Http2Call implements Call {
     if (this.halfClosed) stream.end();
   }
 
+  /**
+   * Writes one framed message. A stream's writer (grpc-js's writable under nice-grpc's stream
+   * call) is told the message is taken as soon as Node's stream has room for more, not once it
+   * reached the socket: waiting for that let one message through per event-loop turn, each in a
+   * DATA frame and a socket write of its own (1,000 keep-alives were 1,000 turns). Now the
+   * messages of one turn queue in Node's stream and go out together. When its buffer is full,
+   * the writer is told when this message was written (or failed), as before, so backpressure
+   * still reaches it.
+   */
   private write(stream: ClientHttp2Stream, framed: Buffer, callback: WriteCallback | undefined): void {
     if (this.httpStatus === undefined) this.unanswered.push(framed);
     if (callback === undefined) {
       stream.write(framed);
       return;
     }
-    stream.write(framed, (error) => {
+    let accepted = false;
+    const room = stream.write(framed, (error) => {
       process.nextTick(() => {
         // A refused stream's write fails too; the call goes on, on its next stream.
         if (error && this.stream === stream) this.endCall({ code: Status.UNAVAILABLE, details: `Write error: ${error.message}`, metadata: new Metadata() });
-        callback();
+        if (!accepted) callback();
       });
     });
+    if (room) {
+      accepted = true;
+      process.nextTick(callback);
+    }
   }
 
   private onResponse(headers: IncomingHttpHeaders, flags: number): void {
@@ -219,7 +236,7 @@ export class Http2Call implements Call {
 
   private onData(chunk: Buffer): void {
     if (this.statusOutput) return;
-    let messages: Buffer[];
+    let messages: Array<Buffer | ChunkedMessage>;
     try {
       messages = (this.decoder as MessageDecoder).write(chunk);
     } catch (error) {
@@ -245,6 +262,7 @@ export class Http2Call implements Call {
     try {
       while (this.canPush && this.inbox.length > 0 && !this.statusOutput) {
         this.canPush = false;
+        // grpc-js's Client hands a message to the method's deserializer as it is.
         this.listener?.onReceiveMessage(this.inbox.shift());
       }
     } finally {

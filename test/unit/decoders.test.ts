@@ -1,6 +1,7 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { wireDefinitions } from '../../src/codec.js';
-import { responseDecoders } from '../../src/decoders.js';
+import { chunkedResponsePaths, responseDecoders } from '../../src/decoders.js';
+import { ChunkedMessage } from '../../src/transport/framing.js';
 import {
   DeleteRangeResponse,
   Event,
@@ -122,6 +123,54 @@ describe('the response decoders', () => {
     const cut = bytes.subarray(0, bytes.indexOf('one') + 1);
     expect(() => RangeResponse.decode(cut)).toThrow();
     expect(() => responseDecoders.kv.range(cut)).toThrow();
+  });
+
+  it('decode a message kept in chunks (split anywhere) as they decode it whole', () => {
+    const many: RangeResponse = {
+      header,
+      kvs: Array.from({ length: 300 }, (_, i) => kv(`key/${i}`, 'v'.repeat(i % 37), { lease: BigInt(i) * 1_000_000_007n })),
+      more: true,
+      count: -1n, // ten bytes on the wire
+    };
+    const messages: Array<[(input: Uint8Array | ChunkedMessage) => unknown, Buffer]> = [
+      [responseDecoders.kv.range, withUnknownFields(RangeResponse.encode(many).finish())],
+      [responseDecoders.kv.txn, Buffer.from(TxnResponse.encode(txn).finish())],
+      [responseDecoders.watch.watch, Buffer.from(WatchResponse.encode({ ...watch, events: [...events, ...events, ...events] }).finish())],
+      [responseDecoders.kv.deleteRange, Buffer.from(DeleteRangeResponse.encode(deleted).finish())],
+    ];
+    for (const [decode, bytes] of messages) {
+      const whole = plain(decode(bytes));
+      for (const size of [1, 2, 3, 7, 64, 1000, bytes.length - 1]) {
+        const chunks: Buffer[] = [];
+        for (let at = 0; at < bytes.length; at += size) chunks.push(Buffer.from(bytes.subarray(at, at + size)));
+        expect(plain(decode(new ChunkedMessage(chunks, bytes.length)))).toEqual(whole);
+      }
+    }
+  });
+
+  it('decode key-values that lie whole in a chunk as views of that chunk', () => {
+    const bytes = Buffer.from(RangeResponse.encode({ header, kvs: Array.from({ length: 100 }, (_, i) => kv(`k${i}`, 'x'.repeat(50))), more: false, count: 100n }).finish());
+    const chunks = [Buffer.from(bytes.subarray(0, 3000)), Buffer.from(bytes.subarray(3000))];
+    const decoded = responseDecoders.kv.range(new ChunkedMessage(chunks, bytes.length));
+    expect(decoded.kvs[0].value.buffer).toBe(chunks[0].buffer);
+    expect(decoded.kvs[99].value.buffer).toBe(chunks[1].buffer);
+    expect(decoded.kvs.map((x) => x.key.toString())).toEqual(Array.from({ length: 100 }, (_, i) => `k${i}`));
+  });
+
+  it('refuse a chunked message cut in the middle of a key-value, as a whole one', () => {
+    const bytes = Buffer.from(RangeResponse.encode(range).finish());
+    const cut = bytes.subarray(0, bytes.indexOf('one') + 1);
+    expect(() => responseDecoders.kv.range(new ChunkedMessage([cut.subarray(0, 10), cut.subarray(10)], cut.length))).toThrow();
+  });
+
+  it('take chunked messages exactly on the paths of the methods they decode', () => {
+    const ours = new Set<unknown>(Object.values(responseDecoders).flatMap((service) => Object.values(service)));
+    const paths: string[] = [];
+    for (const definition of Object.values(wireDefinitions) as Array<{ fullName: string; methods: Record<string, { name: string; responseType: { decode: unknown } }> }>) {
+      for (const method of Object.values(definition.methods)) if (ours.has(method.responseType.decode)) paths.push(`/${definition.fullName}/${method.name}`);
+    }
+    expect(paths.length).toBe(ours.size);
+    expect([...chunkedResponsePaths].sort()).toEqual(paths.sort());
   });
 
   it('are the decoders the client receives KV and Watch responses with', () => {

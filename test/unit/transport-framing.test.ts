@@ -1,7 +1,9 @@
 import { constants } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
-import { FramingError, MessageDecoder, frameMessage } from '../../src/transport/framing.js';
+import { ChunkedMessage, FramingError, MessageDecoder, chunkedMessageMin, frameMessage } from '../../src/transport/framing.js';
 import { noConnectionDetails, statusFromHttpStatus, statusFromReset, statusFromTrailers } from '../../src/transport/status.js';
+
+const headerBytes = () => 5;
 
 describe('gRPC message framing', () => {
   it('prefixes a message with a zero flag and its big-endian length', () => {
@@ -12,7 +14,7 @@ describe('gRPC message framing', () => {
     const chunk = Buffer.concat([frameMessage(Buffer.from('one')), frameMessage(Buffer.alloc(0)), frameMessage(Buffer.from('three'))]);
     const messages = new MessageDecoder(100).write(chunk);
     expect(messages.map(String)).toEqual(['one', '', 'three']);
-    expect(messages[0].buffer).toBe(chunk.buffer);
+    expect((messages[0] as Buffer).buffer).toBe(chunk.buffer);
   });
 
   it('reassembles messages split anywhere, even byte by byte', () => {
@@ -22,6 +24,27 @@ describe('gRPC message framing', () => {
     for (const byte of bytes) out.push(...decoder.write(Buffer.from([byte])).map(String));
     expect(out).toEqual(['hello', 'world!']);
     expect(decoder.partial).toBe(false);
+  });
+
+  it('keeps a large split message as its pieces only when asked to, and copies it otherwise', () => {
+    const body = Buffer.alloc(chunkedMessageMin + 10, 'x');
+    body.write('start');
+    const framed = frameMessage(body);
+    const pieces = [framed.subarray(0, 3), framed.subarray(3, 40_000), framed.subarray(40_000)];
+    const feed = (decoder: MessageDecoder) => pieces.flatMap((piece) => decoder.write(piece));
+    const [chunked] = feed(new MessageDecoder(1 << 20, true));
+    expect(chunked).toBeInstanceOf(ChunkedMessage);
+    const message = chunked as ChunkedMessage;
+    expect(message.length).toBe(body.length);
+    expect(message.chunks.map((c) => c.length)).toEqual([40_000 - headerBytes(), framed.length - 40_000]);
+    expect(message.chunks[1].buffer).toBe(framed.buffer);
+    expect(message.concat().equals(body)).toBe(true);
+    const [copied] = feed(new MessageDecoder(1 << 20));
+    expect(Buffer.isBuffer(copied) && copied.equals(body)).toBe(true);
+    // Below the threshold a split message is copied even when chunks are allowed.
+    const small = frameMessage(Buffer.from('small message'));
+    const decoder = new MessageDecoder(100, true);
+    expect([...decoder.write(small.subarray(0, 9)), ...decoder.write(small.subarray(9))].map(String)).toEqual(['small message']);
   });
 
   it('knows when a stream ended in the middle of a message', () => {
