@@ -450,9 +450,9 @@ export class WatchStream {
     return this.#watches.size;
   }
 
-  /** True while the stream is open (not between attempts, not stopped). */
+  /** True while the stream is open: not between attempts, not stopped (a stopped attempt may still be closing). */
   get open(): boolean {
-    return this.#stream.open;
+    return this.#stream.running && this.#stream.open;
   }
 
   /** Adds a watch and creates it on the stream (after the creates before it). */
