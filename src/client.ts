@@ -25,6 +25,7 @@ import { type ElectionService, ElectionServiceClient, type LockService, LockServ
 import { NamespacedKV } from './namespace/kv.js';
 import { type WatchOptions, type Watcher, WatchStreams } from './watch.js';
 import type { Op } from './op.js';
+import type { ClientStats } from './stats.js';
 import type { RequestOp, TxnRequest } from './proto.js';
 import { AutoSync, autoSyncTimeout, memberEndpoints } from './sync.js';
 
@@ -87,6 +88,25 @@ export class Client extends KVBase implements AsyncDisposable {
   /** Asks etcd for a progress notice on every watch stream (delivered to every watcher). */
   watchProgress(): void {
     this.#watchStreams.requestProgress();
+  }
+
+  /**
+   * What the client holds now: live watchers, open watch streams, leases kept alive, and the
+   * state of each connection (see `ClientStats`). Computed on demand from the client's own
+   * bookkeeping, for gauges read at scrape time.
+   * @example
+   * ```ts
+   * const { watchers, leasesKeptAlive, endpoints } = client.stats();
+   * const ready = endpoints.filter((e) => e.state === 'ready').length;
+   * ```
+   */
+  stats(): ClientStats {
+    return {
+      watchers: this.#watchStreams.watchers,
+      watchStreams: this.#watchStreams.openStreams,
+      leasesKeptAlive: this.lease.keptAlive,
+      endpoints: this.connection.endpointStats,
+    };
   }
 
   /** The endpoints calls go to, as `host:port` (or `unix:<path>`). */

@@ -13,6 +13,7 @@ import type { Definitions } from './policy.js';
 import { grpcJsTarget } from './transport/grpc-js-resolver.js';
 import { Http2Channel } from './transport/http2-channel.js';
 import type { EndpointSession, SessionState } from './transport/session.js';
+import type { EndpointStats } from './stats.js';
 import { dnsServerLookup } from './transport/resolver.js';
 
 type CallOptionsOf<F> = F extends { create: (d: never, c: never, o?: DefaultCallOptions<never, infer Ext>) => unknown } ? Ext : never;
@@ -83,6 +84,18 @@ export class Connection {
   /** The endpoints calls go to now. */
   get endpoints(): string[] {
     return this.current ? this.current.endpoints.map((e) => e.address) : [];
+  }
+
+  /**
+   * The state of every connection calls go to: one per address on our channel; on grpc-js's
+   * one entry naming the endpoint list, with the channel's state (as `watchChannel` reports it).
+   */
+  get endpointStats(): EndpointStats[] {
+    const { channel } = this;
+    if (!channel || !this.current) return [];
+    if (channel instanceof Http2Channel) return channel.endpointStats;
+    const list = this.current.endpoints.map((e) => e.address).join(',');
+    return [{ endpoint: list, address: list, state: grpcState(channel.getConnectivityState(false)) }];
   }
 
   /**

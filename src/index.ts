@@ -2,6 +2,7 @@ export { Client } from './client.js';
 export type { ClientConfig, RetryConfig, CallEvent, AuthConfig, TlsConfig } from './config.js';
 export type { Logger, LogMethod, LogFields } from './logger.js';
 export type { ClientEvents, ClientListener, ConnectionInfo, ConnectionLoss, WatchResume, KeepAliveLoss, TokenRefresh, EndpointsChange } from './events.js';
+export type { ClientStats, EndpointStats, EndpointState } from './stats.js';
 export { discoverEndpoints } from './discovery-srv.js';
 export type { DiscoverEndpointsOptions } from './discovery-srv.js';
 export type { CallOptions } from './call-options.js';

@@ -274,6 +274,11 @@ export class KeepAliveScheduler {
     return new KeepAlive(state);
   }
 
+  /** Leases kept alive now (each once, however many handles it has). */
+  get size(): number {
+    return this.#leases.size;
+  }
+
   /** A handle stopped; the lease's schedule goes with its last handle. */
   remove(state: KeepAliveState): void {
     const lease = this.#leases.get(state.id);
@@ -519,6 +524,11 @@ export class LeaseClient implements LeaseApi {
       unfollow?.();
       controller.abort();
     }
+  }
+
+  /** Leases kept alive now, for `client.stats()`. @internal */
+  get keptAlive(): number {
+    return this.#scheduler.size;
   }
 
   /** Ends every keep-alive (reason `closed`). @internal */

@@ -445,6 +445,16 @@ export class WatchStream {
     return this.#stream.abandoned;
   }
 
+  /** Watches on this stream that have not ended. */
+  get watchers(): number {
+    return this.#watches.size;
+  }
+
+  /** True while the stream is open: not between attempts, not stopped (a stopped attempt may still be closing). */
+  get open(): boolean {
+    return this.#stream.running && this.#stream.open;
+  }
+
   /** Adds a watch and creates it on the stream (after the creates before it). */
   add(watch: WatchState): void {
     if (this.connection.closed.aborted) {
@@ -730,6 +740,20 @@ export class WatchStreams {
   /** Streams given up by the watchdog so far, over every kind. */
   get streamsAbandoned(): number {
     return [...this.#streams.values()].reduce((sum, s) => sum + s.streamsAbandoned, 0);
+  }
+
+  /** Watchers that have not ended, over every kind (for `client.stats()`). */
+  get watchers(): number {
+    let count = 0;
+    for (const stream of this.#streams.values()) count += stream.watchers;
+    return count;
+  }
+
+  /** Streams open now, over every kind (for `client.stats()`). */
+  get openStreams(): number {
+    let count = 0;
+    for (const stream of this.#streams.values()) if (stream.open) count++;
+    return count;
   }
 
   /** Fragment responses received so far, over every kind. */

@@ -1,6 +1,7 @@
 import { type ChannelInterface, type Deadline, Metadata, connectivityState as ConnectivityState, status as Status } from '@grpc/grpc-js';
 import type { ChannelRef } from '@grpc/grpc-js/build/src/channelz';
 import type { Endpoint } from '../endpoints.js';
+import type { EndpointStats } from '../stats.js';
 import { type CallHost, Http2Call } from './http2-call.js';
 import { AddressResolver, type LookupFn, minRefreshGap, refreshInterval } from './resolver.js';
 import { EndpointSession, type SessionOptions } from './session.js';
@@ -58,6 +59,11 @@ export class Http2Channel implements ChannelInterface, CallHost {
   /** The addresses, comma-separated, as `ip:port` or socket paths. */
   get target(): string {
     return this.sessions.map((s) => s.address.peer).join(',');
+  }
+
+  /** Each address's state and open calls, in endpoint order (for `client.stats()`). */
+  get endpointStats(): EndpointStats[] {
+    return this.sessions.map((s) => ({ endpoint: s.address.endpoint.address, address: s.peer, state: s.state, activeCalls: s.activeCalls }));
   }
 
   /** Replaces the endpoint list: new calls go to the new list; calls in flight finish where they are. */

@@ -175,6 +175,11 @@ export class EndpointSession {
     return stream;
   }
 
+  /** Streams (calls) open on this endpoint's sessions now, draining ones included. */
+  get activeCalls(): number {
+    return this.active;
+  }
+
   /** The peer's address, as grpc-js's getPeer reports it. */
   get peer(): string {
     return this.address.peer;

@@ -3,6 +3,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { openTelemetryClientMiddleware } from 'nice-grpc-opentelemetry';
 import { prometheusClientMiddleware, registry } from 'nice-grpc-prometheus';
 import { ClientError, type ClientMiddleware, Status } from 'nice-grpc-common';
+import { Gauge, Registry } from 'prom-client';
 import { type CallEvent, Client, type ClientEvents, LeaseNotFoundError, type Logger, UnavailableError } from '../../src/index.js';
 import { TcpProxy, useEtcd } from '../harness/index.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -53,6 +54,67 @@ it('Prometheus middleware: a scrape counts calls by method and status code', asy
   expect(handled('LeaseRevoke', 'OK')).toBe(0);
   expect(scrape).toMatch(/grpc_client_handling_seconds_count\{[^}]*grpc_method="Put"[^}]*grpc_code="OK"\} 3/);
   expect(scrape).toMatch(/grpc_client_handled_total\{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Put"/);
+});
+
+it('client.stats() counts watchers, watch streams, leases kept alive and ready endpoints, and gauges scrape them', async () => {
+  await using client = new Client({ endpoints: [suite.etcd.endpoint] });
+  // The README's gauges, on a registry of their own.
+  const registry = new Registry();
+  new Gauge({ name: 'etcd_client_watchers', help: 'watchers', registers: [registry], collect() { this.set(client.stats().watchers); } });
+  new Gauge({ name: 'etcd_client_leases_kept_alive', help: 'leases', registers: [registry], collect() { this.set(client.stats().leasesKeptAlive); } });
+  new Gauge({
+    name: 'etcd_client_endpoint_ready',
+    help: 'ready',
+    labelNames: ['endpoint', 'address'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { endpoint, address, state } of client.stats().endpoints) this.set({ endpoint, address }, state === 'ready' ? 1 : 0);
+    },
+  });
+  const scraped = async (name: string) => {
+    const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
+  };
+
+  // Nothing asked for yet: no connection, nothing held.
+  expect(client.stats()).toEqual({ watchers: 0, watchStreams: 0, leasesKeptAlive: 0, endpoints: [expect.objectContaining({ state: 'idle' })] });
+
+  const watchers = [client.watch('stats/a'), client.watch('stats/b'), client.watch('stats/', { prefix: true })];
+  await Promise.all(watchers.map((w) => w.created));
+  const leases = [await client.lease.grant(2), await client.lease.grant(2)];
+  const keepAlives = leases.map((lease) => lease.keepAlive());
+  await waitFor('both leases answered', () => keepAlives.every((k) => k.lastResponse !== undefined));
+
+  const stats = client.stats();
+  expect(stats).toMatchObject({ watchers: 3, watchStreams: 1, leasesKeptAlive: 2 });
+  expect(stats.endpoints).toHaveLength(1);
+  expect(stats.endpoints[0]).toMatchObject({ endpoint: suite.etcd.endpoint, state: 'ready' });
+  if (client.connection.config.transport === 'http2') {
+    // The watch stream and the keep-alive stream stay open on the connection (the grants' streams close a tick after their answer).
+    await waitFor('only the two streams open', () => client.stats().endpoints[0].activeCalls === 2);
+    expect(client.stats().endpoints[0]).toEqual({ endpoint: suite.etcd.endpoint, address: suite.etcd.endpoint, state: 'ready', activeCalls: 2 });
+  } else {
+    expect(stats.endpoints[0]).toEqual({ endpoint: suite.etcd.endpoint, address: suite.etcd.endpoint, state: 'ready' });
+  }
+  expect(await scraped('etcd_client_watchers')).toBe(3);
+  expect(await scraped('etcd_client_leases_kept_alive')).toBe(2);
+  expect(await scraped(`etcd_client_endpoint_ready{endpoint="${suite.etcd.endpoint}",address="${suite.etcd.endpoint}"}`)).toBe(1);
+
+  await watchers[0].cancel();
+  await suite.client.lease.revoke(leases[0].id);
+  expect(await keepAlives[0].ended).toBe('expired');
+  expect(client.stats()).toMatchObject({ watchers: 2, watchStreams: 1, leasesKeptAlive: 1 });
+  expect(await scraped('etcd_client_watchers')).toBe(2);
+  expect(await scraped('etcd_client_leases_kept_alive')).toBe(1);
+
+  await Promise.all(watchers.slice(1).map((w) => w.cancel()));
+  keepAlives[1].stop();
+  await keepAlives[1].ended;
+  expect(client.stats()).toMatchObject({ watchers: 0, watchStreams: 0, leasesKeptAlive: 0 });
+  await client.close();
+  expect(client.stats()).toMatchObject({ watchers: 0, watchStreams: 0, leasesKeptAlive: 0 });
+  expect(client.stats().endpoints.every((e) => e.state !== 'ready')).toBe(true);
 });
 
 it('OpenTelemetry middleware: a span per call, named by etcd method, with its status', async () => {
