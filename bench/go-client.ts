@@ -27,7 +27,7 @@ export const goWorkloads: readonly string[] = [
 /** The Go peer's binary (built by scripts/build-go-peer if its sources changed), or why there is none. */
 export function goBenchBinary(): { binary: string } | { skipReason: string } {
   const build = goPeerBuild();
-  return 'binary' in build ? build : { skipReason: `${goClientName} skipped: ${build.skipReason}` };
+  return 'binary' in build ? build : { skipReason: `${goClientName} skipped: ${build.skipReason.replace(/^Go interop tests skipped: /, '')}` };
 }
 
 /** The bound on one whole Go run (all workloads), after which it is killed and the run fails. */
