@@ -3,6 +3,10 @@
 //   npm run bench -- [--clients nice-etcd,etcd3] [--workloads put-seq,put-conc,...] [--runs 3] [--etcd 3.4|3.5]
 //                    [--cpu-prof <dir>] [--cpu-prof-interval <µs>]
 //
+// `--clients ...,go-clientv3` adds Go's clientv3 (etcd 3.5.16), run as the Go peer's `bench`
+// subcommand (bench/go-client.ts) on its own fresh etcd like the others; it is skipped with a
+// one-line reason where the Go peer cannot be built.
+//
 // `--cpu-prof` writes one V8 CPU profile per client, run and workload, of the timed window only
 // (warm-up and setup left out), to open in Chrome DevTools; the profiler's own cost then counts
 // in the CPU figures, so read them from a run without it.
@@ -23,6 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../src/index.js';
 import { type EtcdServer, startEtcd } from '../test/harness/index.js';
 import { type BenchClient, clients } from './clients.js';
+import { goBenchBinary, goClientName, goWorkloads, runGoBench } from './go-client.js';
 
 interface Result {
   workload: string;
@@ -53,7 +58,7 @@ function parseArgs(): { workloads: string[]; runs: number; clientNames: string[]
   if (version) process.env.NICE_ETCD_VERSION = version;
   const all = ['put-seq', 'put-conc', 'get-conc', 'get-serializable-conc', 'range-10k', 'txn-conc', 'watch-throughput', 'lease-keepalive'];
   const clientNames = get('clients')?.split(',') ?? Object.keys(clients);
-  for (const name of clientNames) if (!clients[name]) throw new Error(`unknown client ${name}; known: ${Object.keys(clients).join(', ')}`);
+  for (const name of clientNames) if (!clients[name] && name !== goClientName) throw new Error(`unknown client ${name}; known: ${[...Object.keys(clients), goClientName].join(', ')}`);
   return { workloads: get('workloads')?.split(',') ?? all, runs: Number(get('runs') ?? 3), clientNames };
 }
 
@@ -360,11 +365,41 @@ async function benchOnce(run: number, name: string, workloads: string[]): Promis
   }
 }
 
+/** The Go peer's binary, once go-clientv3 is known to be buildable here. */
+let goBinary = '';
+
+/** One run of Go clientv3 on a fresh etcd: its lines go into the summary like the others'. */
+async function benchGoOnce(run: number, workloads: string[]): Promise<void> {
+  const supported = workloads.filter((w) => goWorkloads.includes(w));
+  const left = workloads.filter((w) => !goWorkloads.includes(w));
+  if (left.length > 0) console.log(`${goClientName}: ${left.join(', ')} not implemented for Go, skipped`);
+  if (supported.length === 0) return;
+  const etcd: EtcdServer = await startEtcd({ args: ['--quota-backend-bytes=8589934592'] });
+  try {
+    await runGoBench(goBinary, etcd, run, supported, (line) => {
+      lines.push(line);
+      console.log(JSON.stringify(line));
+    });
+  } finally {
+    await etcd.destroy();
+  }
+}
+
 async function main(): Promise<void> {
-  const { workloads, runs, clientNames } = parseArgs();
+  const { workloads, runs, clientNames: named } = parseArgs();
+  let clientNames = named;
+  if (clientNames.includes(goClientName)) {
+    const go = goBenchBinary();
+    if ('skipReason' in go) {
+      console.log(go.skipReason.split('\n')[0]);
+      clientNames = clientNames.filter((name) => name !== goClientName);
+    } else {
+      goBinary = go.binary;
+    }
+  }
   for (let run = 1; run <= runs; run++) {
     const order = run % 2 === 1 ? clientNames : [...clientNames].reverse();
-    for (const name of order) await benchOnce(run, name, workloads);
+    for (const name of order) await (name === goClientName ? benchGoOnce(run, workloads) : benchOnce(run, name, workloads));
   }
   summary(clientNames, workloads);
 }
