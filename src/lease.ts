@@ -208,8 +208,9 @@ interface LeaseSchedule {
 
 /**
  * The one LeaseKeepAlive stream of a client, shared by every lease, and its schedule: every
- * 500 ms it sends a keep-alive for each lease that is due (the first at once, then TTL/3 after
- * each answer), as Go's clientv3 does, and ends leases whose TTL passed without an answer
+ * 500 ms it sends a keep-alive for each lease that is due (the first within 5 ms of
+ * `keepAlive()`, in one batch with the others added then; then TTL/3 after each answer), as
+ * Go's clientv3 does, and ends leases whose TTL passed without an answer
  * (`lost`). The stream reopens after failures with the client's backoff until no lease is left.
  *
  * Its watchdog: a member that goes silent would hold the stream until the HTTP/2 pings give up
