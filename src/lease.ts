@@ -58,6 +58,11 @@ const tickInterval = 500;
 const minAnswerWait = 500;
 /** Moves without an answer (after the second) double the wait at most this many times. */
 const maxAnswerWaitDoublings = 4;
+/**
+ * The first keep-alives of leases added within this many ms go out together: granting many
+ * leases then writes a batch at a time, and etcd's answers come back in few reads.
+ */
+const addBatchWindow = 5;
 /** Answers kept for a consumer that iterates late (Go's LeaseResponseChSize). */
 const responseBuffer = 16;
 
@@ -203,8 +208,9 @@ interface LeaseSchedule {
 
 /**
  * The one LeaseKeepAlive stream of a client, shared by every lease, and its schedule: every
- * 500 ms it sends a keep-alive for each lease that is due (the first at once, then TTL/3 after
- * each answer), as Go's clientv3 does, and ends leases whose TTL passed without an answer
+ * 500 ms it sends a keep-alive for each lease that is due (the first within 5 ms of
+ * `keepAlive()`, in one batch with the others added then; then TTL/3 after each answer), as
+ * Go's clientv3 does, and ends leases whose TTL passed without an answer
  * (`lost`). The stream reopens after failures with the client's backoff until no lease is left.
  *
  * Its watchdog: a member that goes silent would hold the stream until the HTTP/2 pings give up
@@ -229,6 +235,9 @@ export class KeepAliveScheduler {
   /** An extra tick at the earliest time an unanswered keep-alive is overdue, so a move is not a tick late. */
   #answerCheck: NodeJS.Timeout | undefined;
   #answerCheckAt = Infinity;
+  /** Leases added since the last flush, whose first keep-alive is due. */
+  #fresh: LeaseSchedule[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly connection: Connection) {
     const metadata = Metadata({ hasleader: 'true' });
@@ -266,12 +275,27 @@ export class KeepAliveScheduler {
     this.#start();
     // Only this lease is due now: a full tick per add made granting n leases O(n²) (10,000
     // kept-alive leases: 50 million visits). The interval's ticks watch the deadlines.
+    if (performance.now() >= lease.nextSend) {
+      this.#fresh.push(lease);
+      this.#flushTimer ??= setTimeout(() => this.#flush(), addBatchWindow);
+    }
+    return new KeepAlive(state);
+  }
+
+  /** Sends the first keep-alive of each lease added in the last batch window, in one go. */
+  #flush(): void {
+    this.#flushTimer = undefined;
+    const fresh = this.#fresh;
+    this.#fresh = [];
     const now = performance.now();
-    if (now >= lease.nextSend && this.#stream.send({ ID: id })) {
+    for (const lease of fresh) {
+      // Stopped since, or sent since (by a tick, or a new stream's onOpen).
+      if (this.#leases.get(lease.id) !== lease || now < lease.nextSend) continue;
+      // No stream open: the next one's onOpen sends every lease.
+      if (!this.#stream.send({ ID: lease.id })) return;
       lease.nextSend = now + 1_000;
       this.#asked(lease, now);
     }
-    return new KeepAlive(state);
   }
 
   /** Leases kept alive now (each once, however many handles it has). */
@@ -308,6 +332,9 @@ export class KeepAliveScheduler {
     clearTimeout(this.#answerCheck);
     this.#answerCheck = undefined;
     this.#answerCheckAt = Infinity;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#fresh = [];
     this.#stream.stop();
   }
 
