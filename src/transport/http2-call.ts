@@ -323,7 +323,29 @@ export class Http2Call implements Call {
     // Keep the stream flowing so that it finishes closing; later data goes nowhere.
     this.stream?.resume();
     // Outside the stream's event handlers, so a listener that throws cannot break our cleanup.
-    process.nextTick(() => this.listener?.onReceiveStatus(status));
+    // The call lets go of its listener (grpc-js's call, nice-grpc's promise, the response) and
+    // request metadata once the status is out: see `release`.
+    process.nextTick(() => {
+      const { listener } = this;
+      this.release();
+      listener?.onReceiveStatus(status);
+    });
+  }
+
+  /**
+   * Drops what the finished call no longer needs. Node's session keeps its streams in a Map,
+   * and V8 keeps a Map's entries reachable from its old backing stores until a full collection:
+   * once a store has reached the old generation, every stream the session ends is promoted by
+   * the next scavenges, with all it references (here: the whole call behind our listeners).
+   * Without these references a finished stream drags only Node's own objects along.
+   */
+  private release(): void {
+    this.listener = undefined;
+    this.metadata = undefined;
+    this.inbox.length = 0;
+    this.outbox = [];
+    this.unanswered = [];
+    this.decoder = undefined;
   }
 
   private remainingMs(): number {

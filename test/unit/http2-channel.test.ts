@@ -126,6 +126,32 @@ describe('Http2Channel under grpc-js Client', () => {
     expect(headers['trace-bin']).toBe(Buffer.from([0, 1, 2, 255]).toString('base64'));
   });
 
+  it('lets go of the listener and metadata of a finished call (a finished stream stays reachable until a full GC)', async () => {
+    const server = await startServer();
+    const channel = channelTo([server.port]);
+    const call = channel.createCall('/test.Echo/Call', Infinity);
+    const received: Buffer[] = [];
+    const status = await new Promise<{ code: number }>((resolve) => {
+      call.start(new Metadata(), {
+        onReceiveMetadata: () => {},
+        onReceiveMessage: (message: Buffer) => {
+          received.push(message);
+          call.startRead();
+        },
+        onReceiveStatus: resolve,
+      });
+      call.sendMessageWithContext({}, Buffer.from('hello'));
+      call.halfClose();
+      call.startRead();
+    });
+    expect(status.code).toBe(Status.OK);
+    expect(received.map(String)).toEqual(['hello']);
+    const held = call as unknown as { listener: unknown; metadata: unknown; decoder: unknown };
+    expect(held.listener).toBeUndefined();
+    expect(held.metadata).toBeUndefined();
+    expect(held.decoder).toBeUndefined();
+  });
+
   it('sends grpc-timeout from the deadline, and only the one the metadata carries when it has one', async () => {
     const server = await startServer();
     const channel = channelTo([server.port]);
