@@ -85,6 +85,9 @@ async function pool(count: number, concurrency: number, fn: (i: number) => Promi
 }
 
 async function measure(workload: string, ops: number, concurrency: number, body: () => Promise<{ latencies?: number[]; errors: number; extra?: Record<string, number> }>): Promise<Result> {
+  // Each workload starts from a full collection (npm run bench exposes gc), so none pays for
+  // the garbage an earlier one left in the old generation (txn-conc ran after range-10k's).
+  global.gc?.();
   const profiler = profiling.dir ? await startProfiler() : undefined;
   const cpu = process.cpuUsage();
   const started = performance.now();
