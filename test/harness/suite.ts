@@ -1,5 +1,6 @@
 import { Client, type ClientConfig } from '../../src/index.js';
 import { type EtcdOptions, type EtcdServer, startEtcd } from './etcd';
+import { TcpProxy } from './proxy';
 
 /** What `useEtcd` provides to the tests of a suite, once `beforeAll` has run. */
 export interface EtcdSuite {
@@ -20,6 +21,26 @@ export function useEtcd(options: EtcdOptions = {}, clientConfig: Partial<ClientC
   afterAll(async () => {
     await suite.client?.close();
     await suite.etcd?.destroy();
+  });
+  return suite;
+}
+
+/** What `useProxiedEtcd` provides: `useEtcd`'s, plus a `TcpProxy` in front of that etcd. */
+export interface ProxiedEtcdSuite extends EtcdSuite {
+  proxy: TcpProxy;
+}
+
+/**
+ * `useEtcd` with a `TcpProxy` in front of the etcd for the whole test file (`suite.client`
+ * talks to etcd directly; clients made on `suite.proxy.endpoint` can be cut off by the proxy).
+ */
+export function useProxiedEtcd(options: EtcdOptions = {}, clientConfig: Partial<ClientConfig> = {}): ProxiedEtcdSuite {
+  const suite = useEtcd(options, clientConfig) as ProxiedEtcdSuite;
+  beforeAll(async () => {
+    suite.proxy = await TcpProxy.start(suite.etcd.endpoint);
+  });
+  afterAll(async () => {
+    await suite.proxy?.close();
   });
   return suite;
 }

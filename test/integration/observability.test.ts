@@ -5,19 +5,10 @@ import { prometheusClientMiddleware, registry } from 'nice-grpc-prometheus';
 import { ClientError, type ClientMiddleware, Status } from 'nice-grpc-common';
 import { Gauge, Registry } from 'prom-client';
 import { type CallEvent, Client, type ClientEvents, LeaseNotFoundError, type Logger, UnavailableError } from '../../src/index.js';
-import { TcpProxy, useEtcd } from '../harness/index.js';
+import { useProxiedEtcd } from '../harness/index.js';
 import { waitFor } from '../harness/wait-for.js';
 
-const suite = useEtcd();
-let proxy: TcpProxy;
-
-beforeAll(async () => {
-  proxy = await TcpProxy.start(suite.etcd.endpoint);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-});
+const suite = useProxiedEtcd();
 
 /** A logger that keeps every line, in console's shape. */
 function memoryLogger(): Logger & { lines: string[] } {
@@ -152,16 +143,16 @@ it('user middleware sees every attempt of a retried call, the first in the list 
     };
   const calls: CallEvent[] = [];
   await using client = new Client({
-    endpoints: [proxy.endpoint],
+    endpoints: [suite.proxy.endpoint],
     retry: { maxAttempts: 3, baseDelay: 1, maxDelay: 1 },
     middleware: [recorder('outer'), recorder('inner')],
     onCall: (event) => calls.push(event),
   });
-  proxy.refuse();
+  suite.proxy.refuse();
   try {
     await expect(client.get('attempts/k')).rejects.toBeInstanceOf(UnavailableError);
   } finally {
-    proxy.restore();
+    suite.proxy.restore();
   }
   const attempt = ['outer /etcdserverpb.KV/Range', 'inner /etcdserverpb.KV/Range', 'inner UNAVAILABLE', 'outer UNAVAILABLE'];
   expect(seen).toEqual([...attempt, ...attempt, ...attempt]);
@@ -170,7 +161,7 @@ it('user middleware sees every attempt of a retried call, the first in the list 
 
 it('a dropped connection: disconnected and connected events, a log line, and the watch resumes from its revision', async () => {
   const logger = memoryLogger();
-  await using client = new Client({ endpoints: [proxy.endpoint], logger });
+  await using client = new Client({ endpoints: [suite.proxy.endpoint], logger });
   const events = record(client, ['connected', 'disconnected', 'watchResumed']);
   const watcher = client.watch('drop/k');
   const watcherSeen: bigint[] = [];
@@ -180,10 +171,10 @@ it('a dropped connection: disconnected and connected events, a log line, and the
   await waitFor('the watch delivers the first put', () => watcherSeen.length === 1);
   expect(events.filter((e) => e.name === 'connected')).toHaveLength(1);
 
-  proxy.drop();
+  suite.proxy.drop();
   await waitFor('a disconnected event', () => events.some((e) => e.name === 'disconnected'));
   const disconnected = events.find((e) => e.name === 'disconnected')?.event as ClientEvents['disconnected'];
-  expect(disconnected.endpoint).toContain(proxy.endpoint);
+  expect(disconnected.endpoint).toContain(suite.proxy.endpoint);
   expect(disconnected.cause).not.toBe('');
   expect(logger.lines).toContainEqual(expect.stringMatching(/^info disconnected .*"cause"/));
 
@@ -210,9 +201,9 @@ it('ETCD_CLIENT_DEBUG=1 logs a lost connection to stderr', async () => {
     return true;
   });
   try {
-    await using client = new Client({ endpoints: [proxy.endpoint] });
+    await using client = new Client({ endpoints: [suite.proxy.endpoint] });
     await client.put('debug/k', 'v');
-    proxy.drop();
+    suite.proxy.drop();
     await waitFor('a stderr line about the lost connection', () => written.some((line) => / nice-etcd INFO disconnected endpoint=/.test(line)));
     await client.put('debug/k', 'v');
     expect(written.filter((line) => / nice-etcd INFO connected endpoint=/.test(line)).length).toBeGreaterThanOrEqual(2);
@@ -225,7 +216,7 @@ it('ETCD_CLIENT_DEBUG=1 logs a lost connection to stderr', async () => {
 
 it('keepAliveLost fires when another client revokes the lease, and when no answer comes within the TTL', async () => {
   const logger = memoryLogger();
-  await using client = new Client({ endpoints: [proxy.endpoint], logger });
+  await using client = new Client({ endpoints: [suite.proxy.endpoint], logger });
   const lost = record(client, ['keepAliveLost']);
 
   const revoked = await client.lease.grant(5);
@@ -239,28 +230,28 @@ it('keepAliveLost fires when another client revokes the lease, and when no answe
   const silent = await client.lease.grant(2);
   const kept = client.lease.keepAlive(silent.id);
   await waitFor('a first keep-alive answer', () => kept.lastResponse !== undefined);
-  proxy.blackhole();
+  suite.proxy.blackhole();
   try {
     expect(await kept.ended).toBe('lost');
   } finally {
-    proxy.restore();
-    proxy.drop();
+    suite.proxy.restore();
+    suite.proxy.drop();
   }
   expect(lost[1]).toEqual({ name: 'keepAliveLost', event: { id: silent.id, reason: 'lost', cause: expect.anything() } });
 });
 
 it('endpointsChanged tells setEndpoints from sync', async () => {
-  await using client = new Client({ endpoints: [proxy.endpoint] });
+  await using client = new Client({ endpoints: [suite.proxy.endpoint] });
   const changes = record(client, ['endpointsChanged']);
-  client.setEndpoints([proxy.endpoint]);
+  client.setEndpoints([suite.proxy.endpoint]);
   expect(changes).toEqual([]);
-  client.setEndpoints([proxy.endpoint, suite.etcd.endpoint]);
+  client.setEndpoints([suite.proxy.endpoint, suite.etcd.endpoint]);
   // The member list names etcd's own client URL, not the proxy's.
   expect(await client.sync()).toEqual([suite.etcd.endpoint]);
   await client.sync();
   expect(changes.map((c) => c.event)).toEqual([
-    { endpoints: [proxy.endpoint, suite.etcd.endpoint], previous: [proxy.endpoint], source: 'setEndpoints' },
-    { endpoints: [suite.etcd.endpoint], previous: [proxy.endpoint, suite.etcd.endpoint], source: 'sync' },
+    { endpoints: [suite.proxy.endpoint, suite.etcd.endpoint], previous: [suite.proxy.endpoint], source: 'setEndpoints' },
+    { endpoints: [suite.etcd.endpoint], previous: [suite.proxy.endpoint, suite.etcd.endpoint], source: 'sync' },
   ]);
 });
 

@@ -1,25 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, DeadlineExceededError, KeyNotFoundError, UnavailableError } from '../../src/index.js';
-import { TcpProxy, freePort, useEtcd } from '../harness/index.js';
+import { freePort, useProxiedEtcd } from '../harness/index.js';
 
 // What a failed write tells about its outcome (README: Retries and outcomes).
-const suite = useEtcd();
-let proxy: TcpProxy;
+const suite = useProxiedEtcd();
 
-beforeAll(async () => {
-  proxy = await TcpProxy.start(suite.etcd.endpoint);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-});
-
-afterEach(() => proxy.restore());
+afterEach(() => suite.proxy.restore());
 
 it('a write whose answer never comes times out with outcomeUnknown, and was in fact applied', async () => {
-  await using client = new Client({ endpoints: [proxy.endpoint] });
+  await using client = new Client({ endpoints: [suite.proxy.endpoint] });
   await client.get('outcome/warm-up');
-  proxy.blackhole('responses');
+  suite.proxy.blackhole('responses');
   const error = await client.put('outcome/applied', 'v', { timeout: 1_000 }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(DeadlineExceededError);
   expect((error as DeadlineExceededError).outcomeUnknown).toBe(true);
@@ -28,12 +19,12 @@ it('a write whose answer never comes times out with outcomeUnknown, and was in f
 });
 
 it('a write whose connection drops under it fails with outcomeUnknown', async () => {
-  await using client = new Client({ endpoints: [proxy.endpoint] });
+  await using client = new Client({ endpoints: [suite.proxy.endpoint] });
   await client.get('outcome/warm-up');
-  proxy.blackhole();
+  suite.proxy.blackhole();
   const pending = client.put('outcome/dropped', 'v', { timeout: 20_000 }).catch((e: unknown) => e);
   await sleep(200);
-  proxy.drop();
+  suite.proxy.drop();
   const error = await pending;
   expect(error).toBeInstanceOf(UnavailableError);
   expect((error as UnavailableError).outcomeUnknown).toBe(true);
@@ -55,9 +46,9 @@ it('a write etcd refused is not unknown', async () => {
 });
 
 it('a read that times out is not a write: outcomeUnknown is false', async () => {
-  await using client = new Client({ endpoints: [proxy.endpoint] });
+  await using client = new Client({ endpoints: [suite.proxy.endpoint] });
   await client.get('outcome/warm-up');
-  proxy.blackhole();
+  suite.proxy.blackhole();
   const error = await client.get('outcome/read', { timeout: 500 }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(DeadlineExceededError);
   expect((error as DeadlineExceededError).outcomeUnknown).toBe(false);
