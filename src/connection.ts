@@ -41,6 +41,10 @@ export class Connection {
   private readonly discovery: { srv: SrvDiscovery; waiting: Services } | undefined;
   /** True when the last SRV lookup found https records. */
   private srvSecure = false;
+  /** Bound of one DNS query (SRV records, and host names with `dnsServers`), in ms. */
+  private get dnsQueryTimeout(): number {
+    return Math.min(this.config.dialTimeout, 5_000);
+  }
 
   constructor(readonly config: ResolvedConfig) {
     this.closed = this.closer.signal;
@@ -64,8 +68,7 @@ export class Connection {
       return;
     }
     // The endpoints come from DNS: calls made before the first lookup answers wait for it.
-    const lookupTimeout = Math.min(config.dialTimeout, 5_000);
-    const srv = new SrvDiscovery(discoverySrv, srvLookup(config.dnsServers, lookupTimeout), (urls) => {
+    const srv = new SrvDiscovery(discoverySrv, srvLookup(config.dnsServers, this.dnsQueryTimeout), (urls) => {
       this.srvSecure = urls.some((url) => url.startsWith('https://'));
       // The first answer is the client's first list; later ones are changes made by DNS.
       this.setEndpoints(urls, this.current ? 'discoverySrv' : undefined);
@@ -196,7 +199,7 @@ export class Connection {
         onState,
         secure,
         tls,
-        lookup: config.dnsServers && dnsServerLookup(config.dnsServers, Math.min(config.dialTimeout, 5_000)),
+        lookup: config.dnsServers && dnsServerLookup(config.dnsServers, this.dnsQueryTimeout),
         dialTimeout: config.dialTimeout,
         keepAliveTime: config.keepAliveTime,
         keepAliveTimeout: config.keepAliveTimeout,

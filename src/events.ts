@@ -1,6 +1,7 @@
 import { Status } from 'nice-grpc-common';
 import type { EtcdError } from './errors.js';
 import type { Log } from './logger.js';
+import type { EndpointState } from './stats.js';
 
 /**
  * Where a connection event happened. On the default transport (`'http2'`) it is one
@@ -157,7 +158,7 @@ export class Observer {
   }
 
   /** A connection changed state: `from` → `to` (the default transport's sessions, grpc-js's channel). */
-  connection(where: ConnectionInfo, from: 'idle' | 'connecting' | 'ready' | 'failed', to: 'idle' | 'connecting' | 'ready' | 'failed', cause: string | undefined): void {
+  connection(where: ConnectionInfo, from: EndpointState, to: EndpointState, cause: string | undefined): void {
     if (to === 'ready') {
       this.log?.info('connected', { endpoint: where.endpoint, address: where.address });
       if (this.listening('connected')) this.emit('connected', { ...where });

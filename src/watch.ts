@@ -734,31 +734,34 @@ export class WatchStreams {
 
   /** Streams opened so far, over every kind. */
   get streamsOpened(): number {
-    return [...this.#streams.values()].reduce((sum, s) => sum + s.streamsOpened, 0);
+    return this.#sum((s) => s.streamsOpened);
   }
 
   /** Streams given up by the watchdog so far, over every kind. */
   get streamsAbandoned(): number {
-    return [...this.#streams.values()].reduce((sum, s) => sum + s.streamsAbandoned, 0);
+    return this.#sum((s) => s.streamsAbandoned);
   }
 
   /** Watchers that have not ended, over every kind (for `client.stats()`). */
   get watchers(): number {
-    let count = 0;
-    for (const stream of this.#streams.values()) count += stream.watchers;
-    return count;
+    return this.#sum((s) => s.watchers);
   }
 
   /** Streams open now, over every kind (for `client.stats()`). */
   get openStreams(): number {
-    let count = 0;
-    for (const stream of this.#streams.values()) if (stream.open) count++;
-    return count;
+    return this.#sum((s) => (s.open ? 1 : 0));
   }
 
   /** Fragment responses received so far, over every kind. */
   get fragmentsReceived(): number {
-    return [...this.#streams.values()].reduce((sum, s) => sum + s.fragmentsReceived, 0);
+    return this.#sum((s) => s.fragmentsReceived);
+  }
+
+  /** The sum of `count` over every stream. */
+  #sum(count: (stream: WatchStream) => number): number {
+    let sum = 0;
+    for (const stream of this.#streams.values()) sum += count(stream);
+    return sum;
   }
 
   /** Breaks every stream as a network failure would (for tests). */

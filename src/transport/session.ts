@@ -1,10 +1,11 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders, connect, constants } from 'node:http2';
 import { type Socket, connect as tcpConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { EndpointState } from '../stats.js';
 import type { Address } from './resolver.js';
 
 /** Where one endpoint's connection is in its life cycle. @internal */
-export type SessionState = 'idle' | 'connecting' | 'ready' | 'failed';
+export type SessionState = EndpointState;
 
 /** Settings of every session of one channel. @internal */
 export interface SessionOptions {
