@@ -10,7 +10,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/leasing"
@@ -28,32 +27,17 @@ func leasingKV(args []string) error {
 		}
 		defer closeKV()
 		ctx := context.Background()
-		return serve(handlers{
-			"get": func(key string) (string, error) {
-				r, err := kv.Get(ctx, key)
-				if err != nil {
-					return "", err
-				}
-				if len(r.Kvs) == 0 {
-					return "missing " + key, nil
-				}
-				return fmt.Sprintf("value %s %s %d", key, r.Kvs[0].Value, r.Kvs[0].ModRevision), nil
-			},
-			"put": func(arg string) (string, error) {
-				key, value, _ := strings.Cut(arg, " ")
-				r, err := kv.Put(ctx, key, value)
-				if err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
-			},
-			"delete": func(key string) (string, error) {
-				r, err := kv.Delete(ctx, key)
-				if err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
-			},
-		})
+		commands := writeHandlers(ctx, kv)
+		commands["get"] = func(key string) (string, error) {
+			r, err := kv.Get(ctx, key)
+			if err != nil {
+				return "", err
+			}
+			if len(r.Kvs) == 0 {
+				return "missing " + key, nil
+			}
+			return fmt.Sprintf("value %s %s %d", key, r.Kvs[0].Value, r.Kvs[0].ModRevision), nil
+		}
+		return serve(commands)
 	})
 }

@@ -20,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -87,6 +88,30 @@ func emit(format string, args ...interface{}) {
 // handlers maps a command's verb to what it does: it gets the rest of the line and returns
 // the result line.
 type handlers = map[string]func(arg string) (string, error)
+
+// writeHandlers gives the put and delete verbs on kv, for subcommands that add their own:
+//
+//	put <key> <value>  -> put <key> <revision>
+//	delete <key>       -> deleted <key> <count>
+func writeHandlers(ctx context.Context, kv clientv3.KV) handlers {
+	return handlers{
+		"put": func(arg string) (string, error) {
+			key, value, _ := strings.Cut(arg, " ")
+			r, err := kv.Put(ctx, key, value)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
+		},
+		"delete": func(key string) (string, error) {
+			r, err := kv.Delete(ctx, key)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
+		},
+	}
+}
 
 // serve prints ready, then runs each stdin line `<verb> <argument>` through commands[verb]
 // and prints the line it returns, until stdin closes.

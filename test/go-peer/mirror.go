@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/mirror"
@@ -24,39 +23,24 @@ func init() {
 func mirrorPeer(args []string) error {
 	return withClient(args, 0, "mirror", func(cli *clientv3.Client) error {
 		ctx := context.Background()
-		return serve(handlers{
-			"put": func(arg string) (string, error) {
-				key, value, _ := strings.Cut(arg, " ")
-				r, err := cli.Put(ctx, key, value)
-				if err != nil {
-					return "", err
+		commands := writeHandlers(ctx, cli)
+		commands["base"] = func(prefix string) (string, error) {
+			s := mirror.NewSyncer(cli, prefix, 0)
+			pages, errc := s.SyncBase(ctx)
+			keys := []string{}
+			var rev int64
+			for page := range pages {
+				rev = page.Header.Revision
+				for _, kv := range page.Kvs {
+					keys = append(keys, string(kv.Key))
 				}
-				return fmt.Sprintf("put %s %d", key, r.Header.Revision), nil
-			},
-			"delete": func(key string) (string, error) {
-				r, err := cli.Delete(ctx, key)
-				if err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("deleted %s %d", key, r.Deleted), nil
-			},
-			"base": func(prefix string) (string, error) {
-				s := mirror.NewSyncer(cli, prefix, 0)
-				pages, errc := s.SyncBase(ctx)
-				keys := []string{}
-				var rev int64
-				for page := range pages {
-					rev = page.Header.Revision
-					for _, kv := range page.Kvs {
-						keys = append(keys, string(kv.Key))
-					}
-				}
-				if err := <-errc; err != nil {
-					return "", err
-				}
-				out, err := json.Marshal(keys)
-				return fmt.Sprintf("base %d %s", rev, out), err
-			},
-		})
+			}
+			if err := <-errc; err != nil {
+				return "", err
+			}
+			out, err := json.Marshal(keys)
+			return fmt.Sprintf("base %d %s", rev, out), err
+		}
+		return serve(commands)
 	})
 }
